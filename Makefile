@@ -1,0 +1,52 @@
+# Two commands do all set-up on a fresh machine (README): `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+ADMIN_USER ?= admin
+ADMIN_PASSWORD ?= admin-kund-2026
+
+.PHONY: run test install db lint translations translations-compile clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	$(FLASK) db upgrade
+	$(FLASK) init-security
+
+run: db
+	@$(FLASK) fab list-users 2>/dev/null | grep -q "username:$(ADMIN_USER) " || \
+	  $(FLASK) fab create-admin --username $(ADMIN_USER) --firstname Admin --lastname Kundregister \
+	    --email admin@example.se --password '$(ADMIN_PASSWORD)'
+	$(FLASK) demo load
+	@echo ""
+	@echo "  Kundregister: http://$(HOST):$(PORT)/   log in as $(ADMIN_USER) / $(ADMIN_PASSWORD)"
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Translators: extract new strings, merge them into sv and en, then compile (fails loudly).
+translations: install
+	$(FLASK) translate update
+	$(FLASK) translate compile
+
+translations-compile: install
+	$(FLASK) translate compile
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

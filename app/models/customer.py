@@ -1,0 +1,162 @@
+"""The customer aggregate: customer, contacts and addresses (F1, F2, F4, F6, F8, F10–F13)."""
+
+from datetime import datetime
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+COMPANY = "company"
+PRIVATE = "private"
+CUSTOMER_TYPES = (COMPANY, PRIVATE)
+
+NO_VAT = "NoVAT"
+NORMAL_VAT = "NormalVAT"
+VAT_TYPES = (NO_VAT, NORMAL_VAT)
+
+INVOICE = "invoice"
+VISITING = "visiting"
+POSTAL = "postal"
+ADDRESS_KINDS = (INVOICE, VISITING, POSTAL)
+
+customer_discount_letter = Table(
+    "customer_discount_letter",
+    Model.metadata,
+    Column("customer_id", ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    Column("discount_letter_id", ForeignKey("discount_letter.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Customer(Model):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    customer_type: Mapped[str] = mapped_column(String(10), nullable=False, default=COMPANY)
+    # Organisation number (company) or personnummer (private), canonical form.
+    identity_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    vat_type: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)  # internal (F8)
+    cost_centre: Mapped[str | None] = mapped_column(String(100))
+
+    # Tax reduction, ROT/RUT/green (F12)
+    tax_reduction_personnummer: Mapped[str | None] = mapped_column(String(13))
+    property_designation: Mapped[str | None] = mapped_column(String(200))
+    housing_coop_org_number: Mapped[str | None] = mapped_column(String(11))
+    apartment_number: Mapped[str | None] = mapped_column(String(4))
+
+    # Per-customer rules (F13)
+    facilities_disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    facility_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cost_centre_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    always_invoice: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+    assigned_to: Mapped[User | None] = relationship(User, foreign_keys=[assigned_to_id])
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"
+    )
+    addresses: Mapped[list["Address"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Address.id"
+    )
+    discount_letters: Mapped[list["DiscountLetter"]] = relationship(  # noqa: F821
+        secondary=customer_discount_letter, order_by="DiscountLetter.name"
+    )
+    articles: Mapped[list["CustomerArticle"]] = relationship(  # noqa: F821
+        back_populates="customer", cascade="all, delete-orphan", order_by="CustomerArticle.id"
+    )
+    custom_values: Mapped[list["CustomFieldValue"]] = relationship(  # noqa: F821
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+
+    def address(self, kind: str) -> "Address | None":
+        return next((a for a in self.addresses if a.kind == kind), None)
+
+    def custom_value(self, field_id: int) -> str | None:
+        return next((v.value for v in self.custom_values if v.field_id == field_id), None)
+
+    @property
+    def main_contact(self) -> "Contact | None":
+        return next((c for c in self.contacts if c.is_main_contact), None)
+
+    def __repr__(self) -> str:
+        return f"{self.customer_number} {self.name}"
+
+
+class Contact(Model):
+    __tablename__ = "contact"
+    __table_args__ = (
+        # At most one main contact per customer (F11).
+        Index(
+            "uq_contact_one_main",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("is_main_contact"),
+            postgresql_where=text("is_main_contact"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(254))
+    send_service_protocol: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    send_work_order: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    is_main_contact: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Address(Model):
+    __tablename__ = "address"
+    __table_args__ = (UniqueConstraint("customer_id", "kind", name="uq_address_customer_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    street: Mapped[str | None] = mapped_column(String(200))
+    street2: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(5))  # five digits, shown as NNN NN
+    city: Mapped[str | None] = mapped_column(String(100))
+
+    customer: Mapped[Customer] = relationship(back_populates="addresses")
+
+    @property
+    def postcode_display(self) -> str:
+        p = self.postcode or ""
+        return f"{p[:3]} {p[3:]}" if len(p) == 5 else p
+
+    def __repr__(self) -> str:
+        return ", ".join(x for x in (self.street, self.street2, f"{self.postcode_display} {self.city or ''}".strip()) if x)

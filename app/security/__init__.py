@@ -1,0 +1,1 @@
+"""Rights (F27), roles and the security manager."""

@@ -1,0 +1,40 @@
+"""The catalogue of customer rights (F27) as FAB permission names on one view menu.
+
+Every customer view, form and API uses `class_permission_name = CUSTOMER` and the same
+`CUSTOMER_PERMISSIONS` set (FAB-NOTES §2.1: views sharing a view menu must declare the
+same permissions, or FAB deletes the "missing" ones at start-up).
+"""
+
+from flask_babel import lazy_gettext as _l
+
+CUSTOMER = "Customer"
+DISCOUNT_LETTER = "DiscountLetter"
+
+VIEW = "can_view"
+VIEW_ASSIGNED = "can_view_assigned"
+EDIT = "can_edit"
+EDIT_ASSIGNED = "can_edit_assigned"
+CREATE = "can_create"
+DELETE = "can_delete"
+UPLOAD = "can_upload"
+CREATE_CUSTOMER_USER = "can_create_customer_user"
+CHANGE_CUSTOMER_USER_RIGHTS = "can_change_customer_user_rights"
+DELETE_CUSTOMER_USER = "can_delete_customer_user"
+ASSIGN = "can_assign"
+DELETE_UPLOADED_FILES = "can_delete_uploaded_files"
+
+RIGHT_LABELS = {
+    VIEW: _l("View"),
+    VIEW_ASSIGNED: _l("View (only) assigned"),
+    EDIT: _l("Edit"),
+    EDIT_ASSIGNED: _l("Edit (only) assigned"),
+    CREATE: _l("Create"),
+    DELETE: _l("Delete"),
+    UPLOAD: _l("Upload"),
+    CREATE_CUSTOMER_USER: _l("Create customer user"),
+    CHANGE_CUSTOMER_USER_RIGHTS: _l("Change customer users' rights"),
+    DELETE_CUSTOMER_USER: _l("Delete customer user"),
+    ASSIGN: _l("Assign"),
+    DELETE_UPLOADED_FILES: _l("Delete uploaded files"),
+}
+CUSTOMER_PERMISSIONS = list(RIGHT_LABELS)

@@ -1,0 +1,57 @@
+"""Built-in roles, defined in code and synced by `flask init-security` (idempotent)."""
+
+from .rights import (
+    CUSTOMER,
+    CUSTOMER_PERMISSIONS,
+    DISCOUNT_LETTER,
+    EDIT_ASSIGNED,
+    UPLOAD,
+    VIEW,
+    VIEW_ASSIGNED,
+)
+
+ADMIN, MANAGER, TECHNICIAN, CUSTOMER_USER, READ_ONLY = "Admin", "Manager", "Technician", "CustomerUser", "ReadOnly"
+BUILT_IN_ROLES = (ADMIN, MANAGER, TECHNICIAN, CUSTOMER_USER, READ_ONLY)
+
+MENU_REGISTER = "Register"
+MENU_CUSTOMERS = "Customers"
+MENU_DISCOUNT_LETTERS = "Discount letters"
+MENU_ARTICLES = "Articles"
+
+_CUSTOMER_MENUS = [("menu_access", MENU_REGISTER), ("menu_access", MENU_CUSTOMERS)]
+
+ROLE_PERMISSIONS = {
+    MANAGER: [(p, CUSTOMER) for p in CUSTOMER_PERMISSIONS]
+    + [("can_view", DISCOUNT_LETTER), ("can_create", DISCOUNT_LETTER), ("can_delete", DISCOUNT_LETTER)]
+    + [("can_list", "ArticleView"), ("can_show", "ArticleView")]
+    + _CUSTOMER_MENUS
+    + [("menu_access", MENU_DISCOUNT_LETTERS), ("menu_access", MENU_ARTICLES)],
+    TECHNICIAN: [(VIEW_ASSIGNED, CUSTOMER), (EDIT_ASSIGNED, CUSTOMER), (UPLOAD, CUSTOMER)] + _CUSTOMER_MENUS,
+    READ_ONLY: [(VIEW, CUSTOMER), ("can_view", DISCOUNT_LETTER)]
+    + _CUSTOMER_MENUS
+    + [("menu_access", MENU_DISCOUNT_LETTERS)],
+    CUSTOMER_USER: [],
+}
+# Everyone who logs in may change their own password and see their own user info.
+SELF_SERVICE = [
+    ("can_userinfo", "UserDBModelView"),
+    ("resetmypassword", "UserDBModelView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+]
+
+
+def sync_roles(sm, prune: bool = True) -> None:
+    """Create or update the built-in roles; Admin gets every permission there is."""
+    for role_name, pairs in ROLE_PERMISSIONS.items():
+        role = sm.add_role(role_name)
+        wanted = [sm.add_permission_view_menu(p, vm) for p, vm in pairs + SELF_SERVICE]
+        for pvm in wanted:
+            sm.add_permission_role(role, pvm)
+        if prune:
+            for pvm in list(role.permissions):
+                if pvm not in wanted:
+                    sm.del_permission_role(role, pvm)
+    admin = sm.add_role(ADMIN)
+    for pvm in sm.session.query(sm.permissionview_model).all():
+        sm.add_permission_role(admin, pvm)

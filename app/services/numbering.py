@@ -1,0 +1,89 @@
+"""Customer numbers [kundnummer] (F1, F25): rules and concurrency-safe generation."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select, update
+
+from ..models.customer import Customer
+from ..models.settings import NumberSequence
+
+CUSTOMER_SEQUENCE = "customer"
+_ALLOWED = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-]*$")
+
+
+def check_customer_number(number: str, settings) -> str:
+    """The cleaned number, or ValueError stating the rule that was broken."""
+    number = (number or "").strip()
+    if not number:
+        raise ValueError(_l("Enter a customer number."))
+    if not _ALLOWED.match(number):
+        raise ValueError(_l("A customer number may contain only letters, digits and hyphens."))
+    low, high = settings.customer_number_min_length, settings.customer_number_max_length
+    if not low <= len(number) <= high:
+        raise ValueError(_l("A customer number has %(low)s to %(high)s characters.", low=low, high=high))
+    return number
+
+
+def number_taken(session, number: str, except_id: int | None = None) -> bool:
+    query = select(exists().where(Customer.customer_number == number))
+    if except_id is not None:
+        query = select(exists().where(Customer.customer_number == number, Customer.id != except_id))
+    return session.execute(query).scalar()
+
+
+def _first_value(session, settings) -> int:
+    """Where a new sequence starts: after the highest numeric number already in use."""
+    candidates = session.execute(
+        select(Customer.customer_number)
+        .order_by(func.length(Customer.customer_number).desc(), Customer.customer_number.desc())
+        .limit(200)
+    ).scalars()
+    highest = next((int(n) for n in candidates if n.isdigit()), 0)
+    return max(highest + 1, 10 ** (settings.customer_number_min_length - 1))
+
+
+def _ensure_sequence(session, settings) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(NumberSequence)
+        .values(name=CUSTOMER_SEQUENCE, next_value=_first_value(session, settings))
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+
+
+def next_customer_number(session, settings) -> str:
+    """Take the next free customer number inside the caller's transaction.
+
+    The UPDATE … RETURNING locks the sequence row (PostgreSQL) or the database
+    (SQLite) until the caller commits, so two simultaneous creations never get the
+    same number. Numbers typed in by hand are skipped.
+    """
+    for _ in range(10_000):
+        taken = session.execute(
+            update(NumberSequence)
+            .where(NumberSequence.name == CUSTOMER_SEQUENCE)
+            .values(next_value=NumberSequence.next_value + 1)
+            .returning(NumberSequence.next_value)
+        ).scalar()
+        if taken is None:
+            _ensure_sequence(session, settings)
+            continue
+        candidate = str(taken - 1)
+        if len(candidate) > settings.customer_number_max_length:
+            raise ValueError(_l("No free customer number within the maximum length; raise it in the settings."))
+        if len(candidate) < settings.customer_number_min_length:
+            # The minimum length was raised: jump to the first number long enough.
+            session.execute(
+                update(NumberSequence)
+                .where(NumberSequence.name == CUSTOMER_SEQUENCE)
+                .values(next_value=10 ** (settings.customer_number_min_length - 1))
+            )
+            continue
+        if not number_taken(session, candidate):
+            return candidate
+    raise ValueError(_l("No free customer number could be found."))

@@ -1,0 +1,30 @@
+"""Every view, registered before the first request (FAB-NOTES §0 #20)."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
+from .customers import CustomerView
+from .registers import ArticleView, CustomFieldView, DiscountLetterRowView, DiscountLetterView
+from .settings import SettingsView
+
+
+def register_views(appbuilder) -> None:
+    appbuilder.add_view(
+        CustomerView, MENU_CUSTOMERS, label=_l("Customers"), icon="fa-users",
+        category=MENU_REGISTER, category_label=_l("Register"),
+    )
+    appbuilder.add_view(
+        DiscountLetterView, MENU_DISCOUNT_LETTERS, label=_l("Discount letters"), icon="fa-percent",
+        category=MENU_REGISTER,
+    )
+    appbuilder.add_view_no_menu(DiscountLetterRowView)
+    appbuilder.add_view(
+        ArticleView, MENU_ARTICLES, label=_l("Articles"), icon="fa-cube", category=MENU_REGISTER,
+    )
+    appbuilder.add_view(
+        SettingsView, "Customer settings", label=_l("Customer settings"), icon="fa-cog",
+        category="Settings", category_label=_l("Settings"),
+    )
+    appbuilder.add_view(
+        CustomFieldView, "Custom fields", label=_l("Custom fields"), icon="fa-list", category="Settings",
+    )
