@@ -4,7 +4,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.validators import Unique
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from ..extensions import db
@@ -16,6 +16,11 @@ from ..services import custom_fields as cf
 
 # Views that hold FAB's file download route but no files (FAB-NOTES §10.1).
 NO_DOWNLOAD = {"download"}
+
+
+def checkboxes(label_columns: dict, *names: str) -> dict:
+    """Plain checkboxes: FAB makes every NOT NULL column required, so "unchecked" would fail."""
+    return {name: BooleanField(label_columns[name]) for name in names}
 
 
 class DiscountLetterRowView(ModelView):
@@ -53,7 +58,7 @@ class DiscountLetterView(ModelView):
     list_columns = show_columns = add_columns = edit_columns = ["name"]
     search_columns = order_columns = ["name"]
     label_columns = {"name": _l("Name")}
-    validators_columns = {"name": [DataRequired(), Unique(db.session, DiscountLetter, DiscountLetter.name)]}
+    validators_columns = {"name": [DataRequired(), Unique(SQLAInterface(DiscountLetter), "name")]}
 
 
 class ArticleView(ModelView):
@@ -79,6 +84,7 @@ class ArticleView(ModelView):
         "rot_rut_type": _l("ROT/RUT type"),
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        **checkboxes(label_columns, "is_time_article"),
         "rot_rut_type": SelectField(
             _l("ROT/RUT type"),
             choices=[("none", _l("None")), ("rot", "ROT"), ("rut", "RUT"), ("green", _l("Green deduction"))],
@@ -86,7 +92,7 @@ class ArticleView(ModelView):
         )
     }
     validators_columns = {
-        "article_number": [DataRequired(), Unique(db.session, Article, Article.article_number)],
+        "article_number": [DataRequired(), Unique(SQLAInterface(Article), "article_number")],
         "name": [DataRequired()],
         "price": [DataRequired(), NumberRange(min=0)],
         "vat_rate": [Optional(), NumberRange(min=0, max=100)],
@@ -123,12 +129,13 @@ class CustomFieldView(ModelView):
     }
     formatters_columns = {"field_type": lambda value: cf.FIELD_TYPE_LABELS.get(value, value)}
     add_form_extra_fields = edit_form_extra_fields = {
+        **checkboxes(label_columns, "required", "show_in_list", "hidden_for_customer_users", "removed"),
         "field_type": SelectField(
             _l("Type"), choices=[(t, cf.FIELD_TYPE_LABELS[t]) for t in FIELD_TYPES], validators=[DataRequired()]
         ),
     }
     validators_columns = {
-        "label": [DataRequired(), Unique(db.session, CustomFieldDefinition, CustomFieldDefinition.label)],
+        "label": [DataRequired(), Unique(SQLAInterface(CustomFieldDefinition), "label")],
     }
 
     def _check(self, item):
