@@ -1,0 +1,47 @@
+"""The schema comes only from migrations: an upgrade of an empty database gives
+exactly the models' schema, on SQLite and on PostgreSQL."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from app.extensions import db
+from tests.conftest import make_app
+
+
+def test_upgrade_of_an_empty_database_matches_the_models(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+        tables = set(inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert differences == []
+    assert {"ab_user", "ab_role", "customer", "contact", "address", "custom_field_value"} <= tables
+
+
+def test_init_security_is_idempotent_and_creates_the_built_in_roles(database_url):
+    app = make_app(database_url)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        upgrade()
+    for _ in range(2):
+        result = runner.invoke(args=["init-security"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        sm = app.appbuilder.sm
+        roles = {r.name: r for r in sm.get_all_roles()}
+        assert {"Admin", "Manager", "Technician", "CustomerUser", "ReadOnly"} <= set(roles)
+        technician = {(p.permission.name, p.view_menu.name) for p in roles["Technician"].permissions}
+        assert ("can_view_assigned", "Customer") in technician and ("can_view", "Customer") not in technician
+        db.engine.dispose()
+
+
+def test_the_configured_security_manager_is_ours(database_url):
+    from app.security.manager import AppSecurityManager
+
+    app = make_app(database_url)
+    assert type(app.appbuilder.sm) is AppSecurityManager
