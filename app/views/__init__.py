@@ -11,7 +11,7 @@ from .settings import SettingsView
 def register_views(appbuilder) -> None:
     appbuilder.add_view(
         CustomerView, MENU_CUSTOMERS, label=_l("Customers"), icon="fa-users",
-        category=MENU_REGISTER, category_label=_l("Register"),
+        category=MENU_REGISTER, category_label=_l("Customer register"),
     )
     appbuilder.add_view(
         DiscountLetterView, MENU_DISCOUNT_LETTERS, label=_l("Discount letters"), icon="fa-percent",
