@@ -1,0 +1,287 @@
+"""Fill a database with N customers for the benchmarks (not run by the test suite).
+
+    .venv/bin/python benchmarks/generate.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_kund
+    .venv/bin/python benchmarks/generate.py --database-url sqlite:////tmp/bench_kund.db --customers 100000
+
+Each customer gets 2 contacts and 2 addresses (invoice and visiting); 30 % have a value in
+the custom field "Avtalsnummer"; 70 % are assigned to one of 20 technicians; every tenth
+customer is private (so "type = private" selects exactly 10 %, the export benchmark's
+100,000 rows at a million). Identity numbers are valid (Luhn). Rows are written with
+PostgreSQL COPY, or executemany in one transaction on SQLite, with the secondary indexes
+dropped during the load and recreated from their own definitions afterwards.
+
+The schema comes from the migrations; users: `bench` (Admin, password `bench-bench-2026`)
+and `tech01`…`tech20` (Technician).
+"""
+
+import argparse
+import datetime
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench-bench-2026"
+TECHNICIANS = 20
+CONTRACT_FIELD = "Avtalsnummer"
+
+
+def default_count(url: str) -> int:
+    return 1_000_000 if url.startswith("postgresql") else 100_000
+
+
+def make_app(url: str):
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False, "RATELIMIT_ENABLED": False,
+                       "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SECRET_KEY": "bench-" * 8,
+                       "WTF_CSRF_ENABLED": False})
+
+
+def prepare(app) -> dict:
+    """Schema (migrations), rights and roles, the users; returns technician ids."""
+    from flask_appbuilder.security.manager import BaseSecurityManager
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+    from app.security.roles import sync_roles
+
+    with app.app_context():
+        upgrade()
+        sm = app.appbuilder.sm
+        BaseSecurityManager.create_db(sm)
+        app.appbuilder.add_permissions(update_perms=True)
+        sync_roles(sm)
+        if sm.find_user(username="bench") is None:
+            sm.add_user("bench", "Bench", "Admin", "bench@exempel.se", [sm.find_role("Admin")], password=PASSWORD)
+        ids = []
+        first_names = ("Anna", "Erik", "Maria", "Lars", "Karin", "Per", "Sara", "Johan", "Eva", "Nils")
+        for n in range(1, TECHNICIANS + 1):
+            username = f"tech{n:02d}"
+            user = sm.find_user(username=username)
+            if user is None:
+                user = sm.add_user(username, first_names[n % 10], f"Tekniker{n:02d}", f"{username}@exempel.se",
+                                   [sm.find_role("Technician")], password=PASSWORD)
+            ids.append(user.id)
+        db.session.commit()
+        return ids
+
+
+def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, number_base: int = 100000):
+    """(customer, [contacts], [addresses], custom value or None) tuples, deterministic."""
+    from stdnum import luhn
+
+    from app.services.demo import CITIES, FEMALE_NAMES, MALE_NAMES, RESIDENTIAL_STREETS, SURNAMES, ascii_slug
+
+    rng = random.Random(seed)
+    now = datetime.datetime(2026, 1, 1)
+    firsts = FEMALE_NAMES + MALE_NAMES
+    kinds = ("Bygg", "Fastigheter", "VVS", "El", "Måleri", "Städ", "Kyl & Värme", "Ventilation", "Plåt", "Trädgård")
+    for i in range(count):
+        cid = start_id + i
+        city, _area, postcodes = CITIES[i % len(CITIES)]
+        private = cid % 10 == 0
+        surname = SURNAMES[rng.randrange(len(SURNAMES))]
+        if private:
+            first = firsts[rng.randrange(len(firsts))]
+            name = f"{first} {surname}"
+            birth = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(23000))
+            yymmdd = f"{birth.year % 100:02d}{birth.month:02d}{birth.day:02d}"
+            serial = f"{rng.randrange(1000):03d}"
+            identity = f"{birth.year:04d}{birth.month:02d}{birth.day:02d}-{serial}{luhn.calc_check_digit(yymmdd + serial)}"
+        else:
+            name = f"{surname} {kinds[rng.randrange(len(kinds))]} AB {cid}"
+            first9 = "556" + f"{rng.randrange(10 ** 6):06d}"
+            digits = first9 + luhn.calc_check_digit(first9)
+            identity = f"{digits[:6]}-{digits[6:]}"
+        assigned = technician_ids[rng.randrange(len(technician_ids))] if rng.random() < 0.7 else None
+        created = now + datetime.timedelta(seconds=cid * 7)
+        customer = {
+            "id": cid, "customer_number": str(number_base + cid), "name": name,
+            "customer_type": "private" if private else "company", "identity_number": identity,
+            "active": rng.random() > 0.08, "assigned_to_id": assigned, "created_at": created, "updated_at": created,
+        }
+        slug = ascii_slug(surname)
+        contacts = []
+        for n in range(2):
+            first = firsts[rng.randrange(len(firsts))]
+            contacts.append({
+                "customer_id": cid, "name": f"{first} {SURNAMES[rng.randrange(len(SURNAMES))]}",
+                "phone": f"070-{rng.randrange(100, 999)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
+                "email": f"{ascii_slug(first)}.{slug}{cid}@exempel.se", "is_main_contact": n == 0,
+                "send_service_protocol": n == 0, "send_work_order": False,
+            })
+        street = f"{RESIDENTIAL_STREETS[rng.randrange(len(RESIDENTIAL_STREETS))]} {rng.randrange(1, 80)}"
+        addresses = [
+            {"customer_id": cid, "kind": kind, "street": street, "street2": None,
+             "postcode": postcodes[rng.randrange(len(postcodes))], "city": city}
+            for kind in ("invoice", "visiting")
+        ]
+        contract = f"AV-{cid:07d}" if rng.random() < 0.3 else None
+        yield customer, contacts, addresses, contract
+
+
+def _complete(table, row: dict) -> dict:
+    """Python-side defaults of columns the generator does not set (other features' columns)."""
+    for column in table.columns:
+        if column.name in row:
+            continue
+        default = column.default
+        if default is not None and default.is_scalar:
+            row[column.name] = default.arg
+    return row
+
+
+def _secondary_indexes(conn, dialect: str, tables: list[str]) -> list[tuple[str, str]]:
+    from sqlalchemy import text
+
+    if dialect == "postgresql":
+        result = conn.execute(text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' "
+            "AND i.tablename = ANY(:t) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        ), {"t": tables})
+        return [(name, definition) for name, definition in result]
+    result = conn.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ("
+        + ",".join(f"'{t}'" for t in tables) + ")"))
+    return [(name, definition) for name, definition in result]
+
+
+def load(app, count: int, technician_ids: list[int], seed: int) -> None:
+    from sqlalchemy import delete, func, insert, select, text
+
+    from app.extensions import db
+    from app.models import Address, Contact, Customer, CustomFieldDefinition, CustomFieldValue
+
+    with app.app_context():
+        engine = db.engine
+        dialect = engine.dialect.name
+        session = db.session
+        field = session.execute(select(CustomFieldDefinition).where(CustomFieldDefinition.label == CONTRACT_FIELD)
+                                ).scalar()
+        if field is None:
+            field = CustomFieldDefinition(label=CONTRACT_FIELD, field_type="text", show_in_list=True)
+            session.add(field)
+            session.commit()
+        field_id = field.id
+        existing = session.execute(select(func.count()).select_from(Customer)).scalar()
+        session.commit()
+        tables = ["customer", "contact", "address", "custom_field_value"]
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            if existing:
+                print(f"deleting {existing} existing customers", flush=True)
+                if dialect == "postgresql":
+                    conn.execute(text("TRUNCATE customer, contact, address, custom_field_value, "
+                                      "customer_discount_letter, customer_article RESTART IDENTITY CASCADE"))
+                else:
+                    for model in (CustomFieldValue, Address, Contact, Customer):
+                        conn.execute(delete(model))
+            for name, _definition in (indexes := _secondary_indexes(conn, dialect, tables)):
+                conn.execute(text(f'DROP INDEX "{name}"'))
+        print(f"dropped {len(indexes)} secondary indexes", flush=True)
+
+        customer_cols = contact_cols = None
+        generated = rows(count, technician_ids, seed)
+        if dialect == "postgresql":
+            raw = engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                batch = []
+                done = 0
+                for customer, contacts, addresses, contract in generated:
+                    batch.append((customer, contacts, addresses, contract))
+                    if len(batch) == 50_000:
+                        customer_cols, contact_cols = _copy(cursor, batch, field_id, customer_cols, contact_cols)
+                        done += len(batch)
+                        batch = []
+                        print(f"  {done} customers ({time.perf_counter() - started:.0f} s)", flush=True)
+                if batch:
+                    _copy(cursor, batch, field_id, customer_cols, contact_cols)
+                raw.commit()
+            finally:
+                raw.close()
+        else:
+            with engine.begin() as conn:
+                batch = []
+                for item in generated:
+                    batch.append(item)
+                    if len(batch) == 20_000:
+                        _insert(conn, batch, field_id)
+                        batch = []
+                if batch:
+                    _insert(conn, batch, field_id)
+        print(f"loaded {count} customers in {time.perf_counter() - started:.0f} s", flush=True)
+
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            for _name, definition in indexes:
+                conn.execute(text(definition))
+            if dialect == "postgresql":
+                for table in ("customer", "contact", "address", "custom_field_value"):
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                      f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+            from app.models import NumberSequence
+
+            conn.execute(delete(NumberSequence).where(NumberSequence.name == "customer"))
+            conn.execute(insert(NumberSequence).values(name="customer", next_value=100000 + count + 1000))
+        print(f"recreated indexes in {time.perf_counter() - started:.0f} s", flush=True)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"))
+        print("analyzed", flush=True)
+
+
+def _copy(cursor, batch, field_id, customer_cols, contact_cols):
+    from app.models import Contact, Customer
+
+    customers = [_complete(Customer.__table__, dict(c)) for c, _k, _a, _v in batch]
+    customer_cols = customer_cols or list(customers[0])
+    with cursor.copy(f"COPY customer ({', '.join(customer_cols)}) FROM STDIN") as copy:
+        for row in customers:
+            copy.write_row([row[c] for c in customer_cols])
+    contacts = [_complete(Contact.__table__, dict(k)) for _c, ks, _a, _v in batch for k in ks]
+    contact_cols = contact_cols or list(contacts[0])
+    with cursor.copy(f"COPY contact ({', '.join(contact_cols)}) FROM STDIN") as copy:
+        for row in contacts:
+            copy.write_row([row[c] for c in contact_cols])
+    with cursor.copy("COPY address (customer_id, kind, street, street2, postcode, city) FROM STDIN") as copy:
+        for _c, _k, addresses, _v in batch:
+            for a in addresses:
+                copy.write_row([a["customer_id"], a["kind"], a["street"], a["street2"], a["postcode"], a["city"]])
+    with cursor.copy("COPY custom_field_value (customer_id, field_id, value) FROM STDIN") as copy:
+        for c, _k, _a, contract in batch:
+            if contract:
+                copy.write_row([c["id"], field_id, contract])
+    return customer_cols, contact_cols
+
+
+def _insert(conn, batch, field_id):
+    from sqlalchemy import insert
+
+    from app.models import Address, Contact, Customer, CustomFieldValue
+
+    conn.execute(insert(Customer), [_complete(Customer.__table__, dict(c)) for c, _k, _a, _v in batch])
+    conn.execute(insert(Contact), [_complete(Contact.__table__, dict(k)) for _c, ks, _a, _v in batch for k in ks])
+    conn.execute(insert(Address), [a for _c, _k, addresses, _v in batch for a in addresses])
+    values = [{"customer_id": c["id"], "field_id": field_id, "value": v} for c, _k, _a, v in batch if v]
+    if values:
+        conn.execute(insert(CustomFieldValue), values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--customers", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    count = args.customers or default_count(args.database_url)
+    app = make_app(args.database_url)
+    technicians = prepare(app)
+    load(app, count, technicians, args.seed)
+
+
+if __name__ == "__main__":
+    main()
