@@ -1,0 +1,189 @@
+"""Automatic field-level history (F18): one session hook, whoever writes.
+
+Forms, bulk actions, imports, the CLI and direct service calls all change customers
+through SQLAlchemy sessions; `after_flush` sees every insert, update and delete of a
+customer and of what hangs on it, and writes the history rows in one bulk insert per
+flush. Writers outside a request are attributed to `actor()` ("system" unless the
+CLI or a job says otherwise).
+"""
+
+import contextlib
+import contextvars
+import datetime
+from decimal import Decimal
+
+from flask import current_app, has_request_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from ..models.article import CustomerArticle
+from ..models.custom_fields import CustomFieldValue
+from ..models.customer import Address, Contact, Customer
+from ..models.history import CustomerHistory
+from ..models.portal import CustomerUser
+
+SYSTEM = "system"
+_actor: contextvars.ContextVar = contextvars.ContextVar("history_actor", default=None)
+
+# Customer fields whose changes are recorded, with their labels in the history view.
+CUSTOMER_FIELDS = {
+    "customer_number": _l("Customer number"),
+    "name": _l("Name"),
+    "customer_type": _l("Customer type"),
+    "identity_number": _l("Organisation number / personnummer"),
+    "vat_type": _l("VAT type"),
+    "language": _l("Language"),
+    "comment": _l("Comment (internal)"),
+    "cost_centre": _l("Cost centre"),
+    "tax_reduction_personnummer": _l("Personnummer (private person)"),
+    "property_designation": _l("Property designation"),
+    "housing_coop_org_number": _l("Housing cooperative's organisation number"),
+    "apartment_number": _l("Apartment number"),
+    "facilities_disabled": _l("Facilities are disabled for this customer"),
+    "facility_required": _l("A facility is mandatory on orders for this customer"),
+    "cost_centre_required": _l("A cost centre is mandatory on orders for this customer"),
+    "always_invoice": _l("Always send to the accounting system as an invoice"),
+    "active": _l("Active"),
+    "assigned_to_id": _l("Assigned technician"),
+    "discount_letters": _l("Discount letters"),
+}
+CHILD_FIELDS = {
+    Contact: ("contact", ("name", "phone", "email", "send_service_protocol", "send_work_order", "is_main_contact")),
+    Address: ("address", ("kind", "street", "street2", "postcode", "city")),
+    CustomFieldValue: ("custom_field", ("value",)),
+    CustomerArticle: ("article", ("article_id", "quantity", "kind")),
+    CustomerUser: ("customer_user", ("user_id", "can_edit_details", "can_see_documents")),
+}
+
+
+@contextlib.contextmanager
+def acting_as(name: str, user_id: int | None = None):
+    """Attribute changes made inside the block to `name` (CLI user, import job…)."""
+    token = _actor.set((user_id, name))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def actor() -> tuple[int | None, str]:
+    explicit = _actor.get()
+    if explicit is not None:
+        return explicit
+    if has_request_context():
+        user = current_app.appbuilder.sm.current_user
+        if user is not None and not getattr(user, "is_anonymous", False):
+            return user.id, user.username
+    return None, SYSTEM
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ", ".join(sorted(str(v) for v in value))
+    return str(value)
+
+
+def _changed(state, name):
+    history = state.attrs[name].history
+    if not history.has_changes():
+        return None
+    old = history.deleted[0] if history.deleted else None
+    new = history.added[0] if history.added else None
+    if name == "discount_letters":
+        current = list(state.attrs[name].value or [])
+        old = [x for x in current if x not in history.added] + list(history.deleted)
+        new = current
+    old, new = _text(old), _text(new)
+    return None if old == new else (old, new)
+
+
+def _summary(obj, fields) -> str:
+    return "; ".join(f"{f}={_text(getattr(obj, f))}" for f in fields if getattr(obj, f) not in (None, "", False))
+
+
+def _customer_id(obj):
+    if isinstance(obj, Customer):
+        return obj.id
+    return obj.customer_id if obj.customer_id is not None else (obj.customer.id if obj.customer else None)
+
+
+def _rows_for(session, obj, action) -> list[dict]:
+    if isinstance(obj, Customer):
+        record_type, fields, record_id = "customer", tuple(CUSTOMER_FIELDS), obj.id
+    else:
+        record_type, fields = CHILD_FIELDS[type(obj)]
+        record_id = obj.id
+    customer_id = _customer_id(obj)
+    if customer_id is None:
+        return []
+    base = {"customer_id": customer_id, "record_type": record_type, "record_id": record_id, "action": action}
+    if isinstance(obj, CustomFieldValue):
+        base["field"] = f"cf:{obj.field_id}"
+    if action == "insert":
+        summary = _summary(obj, [f for f in fields if f != "discount_letters"])
+        return [{**base, "field": base.get("field"), "old_value": None, "new_value": summary}]
+    if action == "delete":
+        summary = _summary(obj, [f for f in fields if f != "discount_letters"])
+        return [{**base, "field": base.get("field"), "old_value": summary, "new_value": None}]
+    state = inspect(obj)
+    rows = []
+    for name in fields:
+        change = _changed(state, name)
+        if change:
+            field = base.get("field") or name
+            rows.append({**base, "field": field, "old_value": change[0], "new_value": change[1]})
+    return rows
+
+
+TRACKED = (Customer, *CHILD_FIELDS)
+
+
+def _after_flush(session: Session, _context) -> None:
+    rows = []
+    for obj in session.new:
+        if isinstance(obj, TRACKED):
+            rows += _rows_for(session, obj, "insert")
+    for obj in session.dirty:
+        if isinstance(obj, TRACKED) and session.is_modified(obj, include_collections=True):
+            rows += _rows_for(session, obj, "update")
+    deleted_customers = {obj.id for obj in session.deleted if isinstance(obj, Customer)}
+    for obj in session.deleted:
+        if isinstance(obj, TRACKED) and not isinstance(obj, Customer):
+            if _customer_id(obj) not in deleted_customers:  # a deleted customer is one row, not one per child
+                rows += _rows_for(session, obj, "delete")
+        elif isinstance(obj, Customer):
+            rows.append({"customer_id": obj.id, "record_type": "customer", "record_id": obj.id, "action": "delete",
+                         "field": None, "old_value": f"{obj.customer_number} {obj.name}", "new_value": None})
+    if not rows:
+        return
+    user_id, name = actor()
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    for row in rows:
+        row.update(changed_by_id=user_id, changed_by=name, changed_at=now)
+    session.connection().execute(insert(CustomerHistory), rows)
+
+
+def _load_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+def install_history_hook() -> None:
+    if event.contains(Session, "after_flush", _after_flush):
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    # A service may change an expired object (after a commit); active history makes
+    # SQLAlchemy load the old value first, so "old value" is never lost.
+    tracked = [(Customer, [f for f in CUSTOMER_FIELDS if f != "discount_letters"])]
+    tracked += [(cls, fields) for cls, (_kind, fields) in CHILD_FIELDS.items()]
+    for cls, fields in tracked:
+        for name in fields:
+            event.listen(getattr(cls, name), "set", _load_old_value, active_history=True, retval=True)
