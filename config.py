@@ -29,6 +29,12 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _password_policy(password: str) -> None:
+    from app.services.passwords import fab_password_validator
+
+    fab_password_validator(password)
+
+
 class Config:
     SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -63,13 +69,21 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     AUTH_RATE_LIMITED = True
-    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "5 per minute")  # per IP
+    AUTH_FAILED_LOGINS_PER_USERNAME = os.environ.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute")
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = _password_policy
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     S3_BUCKET = os.environ.get("S3_BUCKET")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
     S3_REGION = os.environ.get("S3_REGION")
+    # Documents on S3 are downloaded through a short-lived presigned URL, or through the app when true.
+    S3_PROXY_DOWNLOADS = _bool("S3_PROXY_DOWNLOADS", False)
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")

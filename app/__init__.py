@@ -5,9 +5,23 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from .extensions import db, migrate
+from .extensions import csrf, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _escape_lazy_strings() -> None:
+    """Flask-Babel's LazyString claims to be safe HTML (`__html__` returns the raw text), so
+    `_l("Customer %(name)s was created.", name=…)` would put a customer's name into the page
+    unescaped, in templates and in flashed messages alike. Our msgids hold no markup:
+    escape the text instead."""
+    from flask_babel.speaklater import LazyString
+    from markupsafe import escape
+
+    LazyString.__html__ = lambda self: escape(str(self))
+
+
+_escape_lazy_strings()
 
 
 def create_app(config=None) -> Flask:
@@ -21,8 +35,12 @@ def create_app(config=None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)  # before AppBuilder, so FAB can exempt its API blueprints
 
     from .database import install_engine_hooks
+    from .services.history import install_history_hook
+
+    install_history_hook()
 
     with app.app_context():
         install_engine_hooks(db.engine)

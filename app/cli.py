@@ -12,6 +12,16 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 
 
+def cli_actor() -> str:
+    """Who the history names for changes made from the command line."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 @click.command("init-security")
 @with_appcontext
 def init_security() -> None:
@@ -38,9 +48,36 @@ demo = AppGroup("demo", help="Example data for a first look.")
 def demo_load(customers: int, seed: int) -> None:
     """Load a realistic Swedish customer register (skipped if customers exist)."""
     from .services.demo import load_demo
+    from .services.history import acting_as
 
-    created = load_demo(customers, seed)
+    with acting_as(cli_actor()):
+        created = load_demo(customers, seed)
     click.echo(f"Demo data: {created} customers created." if created else "Demo data already present.")
+
+
+outbox = AppGroup("outbox", help="Deliver queued e-mails and accounting syncs.")
+
+
+@outbox.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now and stop.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def outbox_deliver(once: bool, interval: float) -> None:
+    """Send due messages over SMTP (MAIL_SERVER); failures are retried with back-off."""
+    import time
+
+    from .services.outbox import deliver
+
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo("MAIL_SERVER is not set: messages stay queued.")
+        return
+    while True:
+        sent, failed = deliver()
+        if sent or failed:
+            click.echo(f"Sent {sent}, failed {failed} (will be retried).")
+        if once:
+            break
+        time.sleep(interval)
 
 
 translate = AppGroup("translate", help="Extract, update and compile the catalogs.")
@@ -75,5 +112,12 @@ def translate_compile() -> None:
 
 def register_cli(app) -> None:
     app.cli.add_command(init_security)
+    from .cli_customers import customers
+
+    app.cli.add_command(customers)
     app.cli.add_command(demo)
     app.cli.add_command(translate)
+    app.cli.add_command(outbox)
+    from .uploads.cli import documents
+
+    app.cli.add_command(documents)

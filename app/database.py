@@ -41,3 +41,19 @@ def contains_ci(column, term: str, dialect_name: str):
     if dialect_name == "sqlite":
         return func.kr_fold(column).like(f"%{like_escape(fold(term))}%", escape="\\")
     return column.ilike(f"%{like_escape(term)}%", escape="\\")
+
+
+def include_object(dialect_name: str):
+    """Alembic's `include_object` hook for `dialect_name`: leaves out the indexes that exist
+    only on another database (declared with `Index(...).ddl_if(dialect=...)`, such as the
+    PostgreSQL pg_trgm indexes), which autogenerate and the model-vs-migration comparison
+    would otherwise report as missing on SQLite."""
+
+    def include(obj, _name, type_, _reflected, _compare_to):
+        if type_ == "index":
+            condition = getattr(obj, "_ddl_if", None)
+            if condition is not None and condition.dialect and condition.dialect != dialect_name:
+                return False
+        return True
+
+    return include

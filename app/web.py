@@ -1,8 +1,9 @@
-"""Request hooks shared by every view: list-argument guard and security headers."""
+"""Request hooks shared by every view: list-argument guard, security headers, error pages."""
 
 import re
+import secrets
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, render_template, request
 
 _LIST_ARG = re.compile(r"^(_oc_|_od_|psize_|page_)(\w+)$")
 MAX_PAGE_SIZE = 100
@@ -33,13 +34,82 @@ def _check_fab_list_args() -> None:
                 abort(400)
 
 
+def _no_fab_file_downloads() -> None:
+    """FAB's ModelView.download streams any file in UPLOAD_FOLDER by name, for any row, and
+    crashes on unknown names (FAB-NOTES §10.1). No view of ours uses it: 404 for all."""
+    from flask_appbuilder import ModelView
+
+    view_function = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view_function, "__func__", None) is ModelView.download:
+        abort(404)
+
+
+def _check_fab_actions() -> None:
+    """FAB answers an unknown or forbidden list action with a redirect and a flash, and never
+    scopes the rows (FAB-NOTES §3.2). Refuse plainly: 404 for an unknown action, 403 without
+    its permission. (Our registers have no row scope; customer bulk actions are our own.)"""
+    from flask_appbuilder import ModelView
+
+    endpoint = request.endpoint or ""
+    view_function = current_app.view_functions.get(endpoint)
+    func = getattr(view_function, "__func__", None)
+    if func not in (ModelView.action, ModelView.action_post):
+        return
+    view = view_function.__self__
+    name = request.view_args.get("name") if func is ModelView.action else request.form.get("action")
+    if name not in view.actions:
+        abort(404)
+    if not current_app.appbuilder.sm.has_access(view.get_action_permission_name(name), view.class_permission_name):
+        abort(403)
+    pks = [request.view_args.get("pk")] if func is ModelView.action else request.form.getlist("rowid")
+    if not pks or any(view.datamodel.get(pk, view._base_filters) is None for pk in pks):
+        abort(404)  # FAB would hand None to the action and crash
+
+
+def csp_nonce() -> str:
+    """The nonce FAB's templates put on their inline scripts (baselib.get_nonce)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
 def _security_headers(response):
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    headers = response.headers
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{csp_nonce()}'; "
+            "style-src 'self' 'unsafe-inline'; "  # bootstrap and FAB widgets set inline styles
+            "img-src 'self' data:; font-src 'self' data:; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
+def _too_many_requests(error):
+    return render_template("errors/429.html", appbuilder=current_app.appbuilder), 429
+
+
+def unread_notifications() -> int:
+    """The bell's count for the navbar (0 when logged out)."""
+    from flask_login import current_user
+
+    from .services.notifications import unread_count
+
+    return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
 def register_web_hooks(app) -> None:
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+    app.before_request(_no_fab_file_downloads)
+    app.before_request(_check_fab_actions)
     app.before_request(_check_fab_list_args)
     app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.register_error_handler(429, _too_many_requests)

@@ -96,6 +96,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Indexes that exist on one database only (pg_trgm) are not "missing" on the other.
+        from app.database import include_object
+        conf_args.setdefault("include_object", include_object(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -4,6 +4,7 @@ when TEST_DATABASE_URL is set, on PostgreSQL too."""
 
 import contextlib
 import os
+import tempfile
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -49,6 +50,7 @@ def make_app(database_url, **overrides):
         "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="kundregister-uploads-"),
     }
     config.update(overrides)
     return create_app(config)
@@ -108,7 +110,7 @@ class Auth:
         return response
 
     def logout(self):
-        return self.client.get("/logout/")
+        return self.client.post("/logout/")
 
 
 @pytest.fixture
@@ -136,3 +138,47 @@ def new_customer(app, **raw):
     raw.setdefault("name", "Testbolaget AB")
     with ctx(app):
         return create_customer(raw).id
+
+
+class SmtpInbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = SmtpInbox()
+    inbox.port = port
+    inbox.start()
+    yield inbox
+    inbox.stop()
+
+
+def mail_config(smtp_server) -> dict:
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_FROM": "kundregister@exempel.se"}

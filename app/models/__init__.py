@@ -4,6 +4,13 @@ from .article import Article, CustomerArticle
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
 from .customer import Address, Contact, Customer, customer_discount_letter
 from .discount import DiscountLetter, DiscountLetterRow
+from .documents import Document, DocumentFolder
+from .history import CustomerHistory
+from .import_job import ImportJob
+from .notifications import Notification
+from .outbox import OutboxMessage
+from .portal import CustomerUser, Invitation
+from .preferences import ListPreference
 from .settings import NumberSequence, Setting
 
 __all__ = [
@@ -12,10 +19,19 @@ __all__ = [
     "Contact",
     "Customer",
     "CustomerArticle",
+    "CustomerHistory",
+    "CustomerUser",
     "CustomFieldDefinition",
     "CustomFieldValue",
     "DiscountLetter",
     "DiscountLetterRow",
+    "ImportJob",
+    "ListPreference",
+    "Document",
+    "DocumentFolder",
+    "Invitation",
+    "Notification",
+    "OutboxMessage",
     "NumberSequence",
     "Setting",
     "customer_discount_letter",

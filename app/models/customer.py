@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (
+    DDL,
     Boolean,
     Column,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     func,
     text,
 )
@@ -41,8 +43,35 @@ customer_discount_letter = Table(
 )
 
 
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm GIN index for substring search (ILIKE '%x%'); PostgreSQL only.
+
+    On SQLite search scans (with a Unicode fold function), so the index is not created
+    there; `app.database.include_object` keeps Alembic from asking for it on SQLite.
+    """
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}).ddl_if(
+        dialect="postgresql"
+    )
+
+
+# create_all (tests) needs the extension before the trigram indexes; migrations create it too.
+event.listen(
+    Model.metadata, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+)
+
+
 class Customer(Model):
     __tablename__ = "customer"
+    __table_args__ = (
+        # The list's sorts, and the technician filter (and "only assigned" rights) by name. The
+        # id breaks ties; on PostgreSQL `active` is included so that a page far down the list
+        # is found from the index alone (search.search_page looks up the page's ids first).
+        Index("ix_customer_name_id", "name", "id", postgresql_include=["active"]),
+        Index("ix_customer_assigned_name", "assigned_to_id", "name", "id", postgresql_include=["active"]),
+        Index("ix_customer_created_at_id", "created_at", "id", postgresql_include=["active"]),
+        Index("ix_customer_type_id", "customer_type", "id", postgresql_include=["active"]),
+        trigram_index("ix_customer_name_trgm", "name"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
@@ -75,6 +104,10 @@ class Customer(Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime, nullable=False, server_default=func.now(), onupdate=func.now()
     )
+
+    # Optimistic locking: a save based on an older version is refused (edit conflicts).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     assigned_to: Mapped[User | None] = relationship(User, foreign_keys=[assigned_to_id])
     contacts: Mapped[list["Contact"]] = relationship(
@@ -118,6 +151,8 @@ class Contact(Model):
             sqlite_where=text("is_main_contact"),
             postgresql_where=text("is_main_contact"),
         ),
+        trigram_index("ix_contact_name_trgm", "name"),
+        trigram_index("ix_contact_email_trgm", "email"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

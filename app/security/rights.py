@@ -22,6 +22,8 @@ CHANGE_CUSTOMER_USER_RIGHTS = "can_change_customer_user_rights"
 DELETE_CUSTOMER_USER = "can_delete_customer_user"
 ASSIGN = "can_assign"
 DELETE_UPLOADED_FILES = "can_delete_uploaded_files"
+# Not one of F27's twelve: renumbering is for administrators only (F1), so only Admin holds it.
+CHANGE_CUSTOMER_NUMBER = "can_change_customer_number"
 
 RIGHT_LABELS = {
     VIEW: _l("View"),
@@ -36,5 +38,8 @@ RIGHT_LABELS = {
     DELETE_CUSTOMER_USER: _l("Delete customer user"),
     ASSIGN: _l("Assign"),
     DELETE_UPLOADED_FILES: _l("Delete uploaded files"),
+    CHANGE_CUSTOMER_NUMBER: _l("Change customer number"),
 }
 CUSTOMER_PERMISSIONS = list(RIGHT_LABELS)
+PORTAL = "Portal"
+PORTAL_USE = "can_use"

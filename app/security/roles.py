@@ -1,10 +1,13 @@
 """Built-in roles, defined in code and synced by `flask init-security` (idempotent)."""
 
 from .rights import (
+    CHANGE_CUSTOMER_NUMBER,
     CUSTOMER,
     CUSTOMER_PERMISSIONS,
     DISCOUNT_LETTER,
     EDIT_ASSIGNED,
+    PORTAL,
+    PORTAL_USE,
     UPLOAD,
     VIEW,
     VIEW_ASSIGNED,
@@ -21,7 +24,7 @@ MENU_ARTICLES = "Articles"
 _CUSTOMER_MENUS = [("menu_access", MENU_REGISTER), ("menu_access", MENU_CUSTOMERS)]
 
 ROLE_PERMISSIONS = {
-    MANAGER: [(p, CUSTOMER) for p in CUSTOMER_PERMISSIONS]
+    MANAGER: [(p, CUSTOMER) for p in CUSTOMER_PERMISSIONS if p != CHANGE_CUSTOMER_NUMBER]
     + [("can_view", DISCOUNT_LETTER), ("can_create", DISCOUNT_LETTER), ("can_delete", DISCOUNT_LETTER)]
     + [("can_list", "ArticleView"), ("can_show", "ArticleView")]
     + _CUSTOMER_MENUS
@@ -30,7 +33,7 @@ ROLE_PERMISSIONS = {
     READ_ONLY: [(VIEW, CUSTOMER), ("can_view", DISCOUNT_LETTER)]
     + _CUSTOMER_MENUS
     + [("menu_access", MENU_DISCOUNT_LETTERS)],
-    CUSTOMER_USER: [],
+    CUSTOMER_USER: [(PORTAL_USE, PORTAL)],
 }
 # Everyone who logs in may change their own password and see their own user info.
 SELF_SERVICE = [

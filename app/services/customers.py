@@ -9,7 +9,9 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models.article import CUSTOMER_ARTICLE_KINDS, Article, CustomerArticle
@@ -49,6 +51,13 @@ class CustomerInvalid(ValueError):
         self.errors = errors
 
 
+class EditConflict(Exception):
+    """Someone saved the customer after this edit began; nothing was overwritten."""
+
+    message = _l("Someone else saved this customer after you opened it. Nothing was saved: "
+                 "reload the customer to see their changes, then make yours again.")
+
+
 def _text(raw: dict, key: str, max_len: int) -> str | None:
     value = raw.get(key)
     value = "" if value is None else str(value).strip()
@@ -79,8 +88,13 @@ def _clean_address(raw: dict, prefix: str, errors: dict) -> dict:
     return values
 
 
-def clean_customer(raw: dict, session, settings, customer: Customer | None = None) -> tuple[dict, dict]:
-    """Validate `raw`; returns (clean values, errors). Fields hidden by a setting are skipped."""
+def clean_customer(raw: dict, session, settings, customer: Customer | None = None, *, fields=None,
+                   letters: dict | None = None, check_number: bool = True) -> tuple[dict, dict]:
+    """Validate `raw`; returns (clean values, errors). Fields hidden by a setting are skipped.
+
+    Batched writers (import) pass the custom `fields` and discount `letters` (id -> letter)
+    they loaded once, and check customer numbers themselves (`check_number=False`).
+    """
     errors: dict = {}
     clean: dict = {}
 
@@ -89,7 +103,7 @@ def clean_customer(raw: dict, session, settings, customer: Customer | None = Non
         errors["name"] = _l("Enter the customer's name.")
     clean["name"] = name
 
-    if customer is None:
+    if customer is None and check_number:
         typed = _text(raw, "customer_number", 32)
         if typed:
             try:
@@ -140,15 +154,17 @@ def clean_customer(raw: dict, session, settings, customer: Customer | None = Non
         letter_ids = sorted({int(i) for i in letter_ids})
     except (TypeError, ValueError):
         letter_ids = None
-    letters = []
-    if letter_ids:
-        letters = list(session.execute(select(DiscountLetter).where(DiscountLetter.id.in_(letter_ids))).scalars())
-    if letter_ids is None or len(letters) != len(letter_ids or []):
+    chosen = []
+    if letter_ids and letters is not None:
+        chosen = [letters[i] for i in letter_ids if i in letters]
+    elif letter_ids:
+        chosen = list(session.execute(select(DiscountLetter).where(DiscountLetter.id.in_(letter_ids))).scalars())
+    if letter_ids is None or len(chosen) != len(letter_ids or []):
         errors["discount_letter_ids"] = _l("Choose discount letters from the list.")
-    clean["discount_letters"] = letters
+    clean["discount_letters"] = chosen
 
     clean["custom_values"] = {}
-    for field in cf.active_fields(session):
+    for field in cf.active_fields(session) if fields is None else fields:
         key = f"cf_{field.id}"
         try:
             clean["custom_values"][field.id] = cf.parse_value(field, raw.get(key))
@@ -194,6 +210,25 @@ def _apply(customer: Customer, clean: dict, session) -> None:
             customer.custom_values.append(CustomFieldValue(field_id=field_id, value=value))
 
 
+def apply_customer(customer: Customer, clean: dict, session) -> None:
+    """Set the values `clean_customer` returned, without committing (batched writers: import)."""
+    _apply(customer, clean, session)
+
+
+def set_address(customer: Customer, kind: str, values: dict) -> None:
+    """Set (or, for empty invoice values, remove) one address, without committing."""
+    _set_address(customer, kind, values)
+
+
+def clean_address(raw: dict) -> tuple[dict, dict]:
+    """A visiting or postal address (F10): (clean parts, errors)."""
+    errors: dict = {}
+    values = _clean_address(raw, "", errors)
+    if not errors and not (values["street"] or values["city"]):
+        errors["street"] = _l("Enter a street address or a city.")
+    return values, errors
+
+
 def _set_address(customer: Customer, kind: str, values: dict) -> None:
     address = customer.address(kind)
     if not any(values.values()):
@@ -229,18 +264,47 @@ def create_customer(raw: dict, session=None) -> Customer:
     return customer
 
 
-def update_customer(customer: Customer, raw: dict, session=None) -> Customer:
-    """Change a customer's fields; the customer number is changed only by renumbering."""
+def update_customer(customer: Customer, raw: dict, session=None, expected_version: int | None = None) -> Customer:
+    """Change a customer's fields; the customer number is changed only by renumbering.
+
+    `expected_version` is the version the edit form was opened on: if the customer was
+    saved since, EditConflict is raised and nothing is written.
+    """
     session = session or db.session
+    if expected_version is not None and expected_version != customer.version:
+        raise EditConflict()
     clean, errors = clean_customer(raw, session, get_settings(), customer)
     if errors:
         raise CustomerInvalid(errors)
     try:
         _apply(customer, clean, session)
         session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise EditConflict() from None
     except Exception:
         session.rollback()
         raise
+    return customer
+
+
+def change_customer_number(customer: Customer, new_number: str, session=None) -> Customer:
+    """F1 [Ändra kundnummer]: the number rules and collisions apply; history records old and new."""
+    session = session or db.session
+    try:
+        number = check_customer_number(new_number, get_settings())
+    except ValueError as exc:
+        raise CustomerInvalid({"customer_number": exc.args[0]}) from None
+    if number == customer.customer_number:
+        raise CustomerInvalid({"customer_number": _l("That is already the customer's number.")})
+    if number_taken(session, number, except_id=customer.id):
+        raise CustomerInvalid({"customer_number": _l("The customer number is already in use.")})
+    customer.customer_number = number
+    try:
+        session.commit()
+    except IntegrityError:  # taken by someone else at the same moment
+        session.rollback()
+        raise CustomerInvalid({"customer_number": _l("The customer number is already in use.")}) from None
     return customer
 
 
@@ -300,10 +364,7 @@ def save_address(customer: Customer, kind: str, raw: dict, session=None) -> Addr
     session = session or db.session
     if kind not in ADDRESS_KINDS:
         raise CustomerInvalid({"kind": _l("Unknown address type.")})
-    errors: dict = {}
-    values = _clean_address(raw, "", errors)
-    if not errors and not (values["street"] or values["city"]):
-        errors["street"] = _l("Enter a street address or a city.")
+    values, errors = clean_address(raw)
     if errors:
         raise CustomerInvalid(errors)
     try:
@@ -366,7 +427,19 @@ def display_name(customer: Customer, settings=None) -> str:
 
 
 def set_active(customer_ids: list[int], active: bool, session=None) -> int:
+    """Activate or inactivate customers (F19); their data and orders stay. Returns how many changed."""
     session = session or db.session
-    result = session.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(active=active))
+    changed = 0
+    for chunk in _chunks(sorted(set(customer_ids)), 1000):
+        for customer in session.execute(select(Customer).where(Customer.id.in_(chunk))).scalars():
+            if customer.active != active:
+                customer.active = active
+                changed += 1
+        session.flush()
     session.commit()
-    return result.rowcount
+    return changed
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -87,3 +87,48 @@ def next_customer_number(session, settings) -> str:
         if not number_taken(session, candidate):
             return candidate
     raise ValueError(_l("No free customer number could be found."))
+
+
+def next_customer_numbers(session, settings, count: int, at_least: int = 0, avoid=()) -> list[str]:
+    """`count` free customer numbers at once (batched writers: import), in the caller's transaction.
+
+    Same rules and the same locked sequence row as `next_customer_number`; a block is
+    taken with one UPDATE and checked against the numbers in use with one query. The
+    sequence is first moved up to `at_least` (an import continues after the highest
+    number in its file), and numbers in `avoid` (not yet written) are skipped.
+    """
+    avoid = set(avoid)
+    numbers: list[str] = []
+    for _ in range(10_000):
+        wanted = count - len(numbers)
+        if wanted <= 0:
+            return numbers
+        after = session.execute(
+            update(NumberSequence)
+            .where(NumberSequence.name == CUSTOMER_SEQUENCE)
+            .values(next_value=NumberSequence.next_value + wanted)
+            .returning(NumberSequence.next_value)
+        ).scalar()
+        if after is None:
+            _ensure_sequence(session, settings)
+            continue
+        if after - wanted < at_least:
+            session.execute(
+                update(NumberSequence)
+                .where(NumberSequence.name == CUSTOMER_SEQUENCE, NumberSequence.next_value < at_least)
+                .values(next_value=at_least)
+            )
+            continue
+        block = [str(value) for value in range(after - wanted, after)]
+        if len(block[-1]) > settings.customer_number_max_length:
+            raise ValueError(_l("No free customer number within the maximum length; raise it in the settings."))
+        if len(block[0]) < settings.customer_number_min_length:
+            session.execute(
+                update(NumberSequence)
+                .where(NumberSequence.name == CUSTOMER_SEQUENCE)
+                .values(next_value=10 ** (settings.customer_number_min_length - 1))
+            )
+            continue
+        taken = set(session.execute(select(Customer.customer_number).where(Customer.customer_number.in_(block))).scalars())
+        numbers += [n for n in block if n not in taken and n not in avoid]
+    raise ValueError(_l("No free customer number could be found."))

@@ -6,8 +6,7 @@ default instead of failing, so a hostile list URL gives a normal page.
 
 from dataclasses import dataclass, field
 
-from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy import exists, false, func, or_, select, union, union_all
 from sqlalchemy.orm import selectinload
 
 from ..database import contains_ci
@@ -22,8 +21,13 @@ SORT_COLUMNS = {
     "customer_number": Customer.customer_number,
     "name": Customer.name,
     "customer_type": Customer.customer_type,
+    "identity_number": Customer.identity_number,
+    "active": Customer.active,
     "created_at": Customer.created_at,
 }
+# Counting every match of a million rows costs more than the page itself: the list counts
+# at most this many (or up to the current page) and shows "more than N" beyond it.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -37,6 +41,9 @@ class CustomerSearch:
     direction: str = "asc"
     page: int = 1
     page_size: int = PAGE_SIZES[0]
+    # The user's default sort (F23): a URL without sort arguments means this one.
+    default_sort: str = "name"
+    default_direction: str = "asc"
 
     def args(self, **changes) -> dict:
         """URL arguments reproducing this search, with `changes` applied."""
@@ -53,7 +60,7 @@ class CustomerSearch:
         values.update({f"cf_{k}": v for k, v in self.custom.items()})
         values.update(changes)
         defaults = CustomerSearch()
-        skip = {"status": defaults.status, "sort": defaults.sort, "dir": defaults.direction,
+        skip = {"status": defaults.status, "sort": self.default_sort, "dir": self.default_direction,
                 "page": 1, "size": defaults.page_size}
         return {k: v for k, v in values.items() if v not in ("", None) and skip.get(k) != v}
 
@@ -65,8 +72,12 @@ def _int(value, default: int) -> int:
         return default
 
 
-def parse_search(args, fields) -> CustomerSearch:
+def parse_search(args, fields, default_sort: str | None = None, default_direction: str | None = None) -> CustomerSearch:
     search = CustomerSearch()
+    if default_sort in SORT_COLUMNS:
+        search.sort = search.default_sort = default_sort
+    if default_direction in ("asc", "desc"):
+        search.direction = search.default_direction = default_direction
     search.q = (args.get("q") or "").strip()[:200]
     if args.get("status") in STATUSES:
         search.status = args["status"]
@@ -101,8 +112,38 @@ def _custom_condition(definition, value: str, dialect: str):
     return exists().where(CustomFieldValue.customer_id == Customer.id, condition, match)
 
 
-def filtered_query(search: CustomerSearch, user, fields, dialect: str):
-    query = scoped(select(Customer), user)
+def _text_matches(q: str, dialect: str, combine=union):
+    """Ids of customers whose name, number, or a contact's name or e-mail matches `q`: one set,
+    so that PostgreSQL answers each part from its own index (pg_trgm for the substrings, the
+    unique index for the number) instead of scanning."""
+    return combine(
+        select(Customer.id).where(contains_ci(Customer.name, q, dialect)),
+        select(Customer.id).where(Customer.customer_number == q),
+        select(Contact.customer_id).where(or_(contains_ci(Contact.name, q, dialect), contains_ci(Contact.email, q, dialect))),
+    )
+
+
+# A search matching at most this many customers is looked up once and then used by id.
+FEW_MATCHES = 2_000
+
+
+def matching_ids(session, q: str, dialect: str) -> set | None:
+    """The ids matching `q` when they are few (a search for one customer), else None.
+
+    The list counts its matches and then reads its page; with the ids at hand both are cheap,
+    instead of evaluating the text search twice.
+    """
+    rows = list(session.execute(_text_matches(q, dialect, union_all).limit(FEW_MATCHES + 1)).scalars())
+    return set(rows) if len(rows) <= FEW_MATCHES else None
+
+
+def filtered_query(search: CustomerSearch, user, fields, dialect: str, *, unscoped: bool = False,
+                   match_ids: set | None = None):
+    """The customers matching `search` that `user` may see (`unscoped`: all of them, for the CLI).
+
+    `match_ids`: the result of `matching_ids` for `search.q`, when already known.
+    """
+    query = select(Customer) if unscoped else scoped(select(Customer), user)
     if search.status != "all":
         query = query.where(Customer.active.is_(search.status == "active"))
     if search.customer_type:
@@ -111,18 +152,10 @@ def filtered_query(search: CustomerSearch, user, fields, dialect: str):
         query = query.where(Customer.assigned_to_id.is_(None))
     elif search.assigned:
         query = query.where(Customer.assigned_to_id == int(search.assigned))
-    if search.q:
-        contact_match = exists().where(
-            Contact.customer_id == Customer.id,
-            or_(contains_ci(Contact.name, search.q, dialect), contains_ci(Contact.email, search.q, dialect)),
-        )
-        query = query.where(
-            or_(
-                contains_ci(Customer.name, search.q, dialect),
-                Customer.customer_number == search.q,
-                contact_match,
-            )
-        )
+    if search.q and match_ids is not None:
+        query = query.where(Customer.id.in_(sorted(match_ids)) if match_ids else false())
+    elif search.q:
+        query = query.where(Customer.id.in_(_text_matches(search.q, dialect)))
     by_id = {f.id: f for f in fields}
     for field_id, value in search.custom.items():
         condition = _custom_condition(by_id[field_id], value, dialect)
@@ -130,23 +163,63 @@ def filtered_query(search: CustomerSearch, user, fields, dialect: str):
     return query
 
 
-def search_customers(session, search: CustomerSearch, user, fields) -> tuple[list[Customer], int]:
-    dialect = session.get_bind().dialect.name
-    query = filtered_query(search, user, fields, dialect)
-    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar()
+def ordered(query, search: CustomerSearch):
+    """`query` in the search's order; the id breaks ties so pages never overlap."""
     column = SORT_COLUMNS[search.sort]
-    order = column.desc() if search.direction == "desc" else column.asc()
-    page_query = (
-        query.order_by(order, Customer.id)
+    if search.direction == "desc":
+        return query.order_by(column.desc(), Customer.id.desc())
+    return query.order_by(column.asc(), Customer.id.asc())
+
+
+@dataclass
+class SearchPage:
+    customers: list
+    total: int  # exact when `exact`, else a lower bound ("more than total")
+    exact: bool
+    page_size: int = PAGE_SIZES[0]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def count_matches(session, query, cap: int) -> tuple[int, bool]:
+    """How many rows `query` returns, counting at most `cap`: (count, exact)."""
+    counted = session.execute(
+        select(func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
+    ).scalar()
+    return (counted, True) if counted <= cap else (cap, False)
+
+
+def search_page(session, search: CustomerSearch, user, fields, options=None) -> SearchPage:
+    """One page of the list, with relationships loaded by `options` (one query each)."""
+    dialect = session.get_bind().dialect.name
+    match_ids = matching_ids(session, search.q, dialect) if search.q else None
+    query = filtered_query(search, user, fields, dialect, match_ids=match_ids)
+    cap = max(COUNT_CAP, search.page * search.page_size)
+    total, exact = count_matches(session, query, cap)
+    if options is None:
+        options = [selectinload(Customer.assigned_to), selectinload(Customer.addresses)]
+        if any(f.show_in_list for f in fields):
+            options.append(selectinload(Customer.custom_values))
+    # The page's ids first: a page far down the list is then found from an index alone
+    # (name, id, active), without reading every skipped row; then the page's rows.
+    page_ids = (
+        ordered(query.with_only_columns(Customer.id), search)
         .offset((search.page - 1) * search.page_size)
         .limit(search.page_size)
-        .options(selectinload(Customer.assigned_to), selectinload(Customer.addresses))
     )
-    if any(f.show_in_list for f in fields):
-        page_query = page_query.options(selectinload(Customer.custom_values))
-    return list(session.execute(page_query).scalars()), total
+    page_query = ordered(select(Customer).where(Customer.id.in_(page_ids)), search).options(*options)
+    return SearchPage(list(session.execute(page_query).scalars()), total, exact, search.page_size)
+
+
+def search_customers(session, search: CustomerSearch, user, fields) -> tuple[list[Customer], int]:
+    page = search_page(session, search, user, fields)
+    return page.customers, page.total
 
 
 def assignable_users(session):
-    """Users a customer can be assigned to (active accounts)."""
-    return list(session.execute(select(User).where(User.active.is_(True)).order_by(User.first_name, User.last_name)).scalars())
+    """Users a customer can be assigned to: the one rule in app/services/assignment.py."""
+    from .assignment import assignable_users as staff
+
+    return staff(session)

@@ -25,3 +25,11 @@
     }
   });
 })(jQuery);
+
+/* Bulk selection on the customer list: "select all on this page". */
+(function ($) {
+  "use strict";
+  $(document).on("change", "#select-page", function () {
+    $(".row-select").prop("checked", this.checked);
+  });
+})(jQuery);

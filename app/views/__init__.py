@@ -4,11 +4,16 @@ from flask_babel import lazy_gettext as _l
 
 from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
 from .customers import CustomerView
+from .documents import DocumentView
+from .import_export import ImportExportView
+from .notifications import NotificationView
+from .portal import InvitationView, PortalView
 from .registers import ArticleView, CustomFieldView, DiscountLetterRowView, DiscountLetterView
 from .settings import SettingsView
 
 
 def register_views(appbuilder) -> None:
+    appbuilder.add_view_no_menu(ImportExportView)  # upload register, export, list columns (F22–F24)
     appbuilder.add_view(
         CustomerView, MENU_CUSTOMERS, label=_l("Customers"), icon="fa-users",
         category=MENU_REGISTER, category_label=_l("Customer register"),
@@ -18,6 +23,10 @@ def register_views(appbuilder) -> None:
         category=MENU_REGISTER,
     )
     appbuilder.add_view_no_menu(DiscountLetterRowView)
+    appbuilder.add_view_no_menu(DocumentView)
+    appbuilder.add_view_no_menu(NotificationView)
+    appbuilder.add_view_no_menu(PortalView)
+    appbuilder.add_view_no_menu(InvitationView)
     appbuilder.add_view(
         ArticleView, MENU_ARTICLES, label=_l("Articles"), icon="fa-cube", category=MENU_REGISTER,
     )

@@ -34,10 +34,13 @@ from ..security.rights import (
 )
 from ..services import custom_fields as cf
 from ..services import customers as svc
+from ..services.list_columns import display_value as cell_text
+from ..services.list_columns import load_options, resolve_list
 from ..services.scope import get_customer
-from ..services.search import PAGE_SIZES, SORT_COLUMNS, assignable_users, parse_search, search_customers
+from ..services.search import PAGE_SIZES, SORT_COLUMNS, assignable_users, search_page
 from ..services.settings import get_settings
 from ..services.vat import shows_prices_including_vat
+from .customer_actions import BULK_ACTIONS, CustomerActionsMixin
 from .forms import (
     IDENTITY_LABELS,
     AddressForm,
@@ -74,7 +77,7 @@ def _customer_raw(form, fields) -> dict:
 
 
 def _customer_form_data(customer) -> MultiDict:
-    data = MultiDict()
+    data = MultiDict({"version": str(customer.version)})
     for name in (
         "name", "customer_type", "identity_number", "comment", "vat_type", "language", "cost_centre",
         "tax_reduction_personnummer", "property_designation", "housing_coop_org_number", "apartment_number",
@@ -102,7 +105,7 @@ def _customer_form_data(customer) -> MultiDict:
     return data
 
 
-class CustomerView(BaseView):
+class CustomerView(CustomerActionsMixin, BaseView):
     route_base = "/customers"
     default_view = "list"
     class_permission_name = CUSTOMER
@@ -142,25 +145,29 @@ class CustomerView(BaseView):
     @requires(VIEW, VIEW_ASSIGNED)
     def list(self):
         session = db.session
-        fields = cf.active_fields(session)
-        search = parse_search(request.args, fields)
-        customers, total = search_customers(session, search, current_user, fields)
-        list_fields = [f for f in fields if f.show_in_list]
+        listing = resolve_list(session, request.args, current_user)  # the user's columns and sort (F23)
+        fields, search = listing.fields, listing.search
+        page = search_page(session, search, current_user, fields, options=load_options(listing.columns))
         return self.render_template(
             "customers/list.html",
-            customers=customers,
-            total=total,
+            customers=page.customers,
+            total=page.total,
+            total_exact=page.exact,
             search=search,
             custom_fields=fields,
-            list_fields=list_fields,
+            columns=listing.columns,
+            listing=listing,
+            cell=cell_text,
             technicians=assignable_users(session),
             page_sizes=PAGE_SIZES,
             sort_columns=SORT_COLUMNS,
-            pages=max(1, -(-total // search.page_size)),
-            settings=get_settings(),
+            pages=page.pages,
+            settings=listing.settings,
             display_name=svc.display_name,
             can_create=user_can(CREATE),
+            can_import=user_can(CREATE, EDIT),
             display_value=cf.display_value,
+            bulk_actions=[(name, label) for name, (label, rights, _e) in BULK_ACTIONS.items() if user_can(*rights)],
             title=_l("Customers"),
         )
 
@@ -199,6 +206,7 @@ class CustomerView(BaseView):
             confirm_form=ConfirmForm(),
             display_name=svc.display_name(customer, settings),
             title=customer.name,
+            **self.card_extras(customer),
         )
 
     # -- add / edit / delete -------------------------------------------------
@@ -226,7 +234,10 @@ class CustomerView(BaseView):
             form = form_class()
             if form.validate_on_submit():
                 try:
-                    svc.update_customer(customer, _customer_raw(form, cf.active_fields(db.session)))
+                    svc.update_customer(customer, _customer_raw(form, cf.active_fields(db.session)),
+                                        expected_version=request.form.get("version", type=int))
+                except svc.EditConflict as exc:
+                    flash(exc.message, "danger")
                 except svc.CustomerInvalid as exc:
                     _put_errors(form, exc.errors)
                 else:

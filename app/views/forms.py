@@ -3,7 +3,7 @@ app/services, whose errors the views put back on the fields."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from ..models.customer import COMPANY, NO_VAT, NORMAL_VAT, PRIVATE
 
@@ -41,6 +41,7 @@ def customer_form_class(settings, fields, letters, languages, is_new: bool):
         facility_required = BooleanField(_l("A facility is mandatory on orders for this customer"))
         cost_centre_required = BooleanField(_l("A cost centre is mandatory on orders for this customer"))
         always_invoice = BooleanField(_l("Always send to the accounting system as an invoice"))
+        version = HiddenField()  # the version the form was opened on (edit conflicts)
 
     if is_new:
         description = _l("Leave empty to get the next number.") if settings.auto_customer_number else ""

@@ -35,7 +35,7 @@ def test_create_a_private_customer_fix_the_personnummer_add_a_contact_and_find_i
     page.fill("#name", "Örjan Öberg")
     page.fill("#email", "orjan.oberg@exempel.se")
     page.check("#is_main_contact")
-    page.click("button[type=submit]")
+    page.click("#save-subform")
     expect(page.locator("#contacts")).to_contain_text("orjan.oberg@exempel.se")
 
     page.goto(f"{base}/customers/")

@@ -85,3 +85,17 @@ def test_a_technician_with_only_assigned_rights_sees_only_assigned_customers(app
     assert names(app, "tech") == ["Min AB"]
     assert names(app, "tech2") == []
     assert names(app, "reader") == ["Annans AB", "Min AB"]
+
+
+def test_inactive_customers_cannot_be_chosen_for_new_orders(app):
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.services.scope import selectable_customers
+
+    active = new_customer(app, name="Aktiv AB")
+    inactive = new_customer(app, name="Vilande AB")
+    with ctx(app):
+        svc.set_active([inactive], False)
+        user = db.session.get(User, app.user_ids["manager"])
+        chosen = [c.id for c in db.session.execute(selectable_customers(user)).scalars()]
+    assert chosen == [active]

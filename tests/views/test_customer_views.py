@@ -12,6 +12,14 @@ def errors_in(response) -> list[str]:
     return re.findall(r'field-error">(.*?)<', response.get_data(as_text=True))
 
 
+def section(response, element_id: str) -> str:
+    """The HTML of the card panel with this id (up to the next panel)."""
+    page = response.get_data(as_text=True)
+    start = page.index(f'id="{element_id}"')
+    end = page.find('class="panel panel-default"', start + 1)
+    return page[start:end if end > 0 else None]
+
+
 def customer_count(app) -> int:
     with ctx(app):
         return db.session.execute(select(func.count()).select_from(Customer)).scalar()
@@ -85,7 +93,7 @@ def test_contacts_and_addresses_from_the_card(app, as_admin):
     with ctx(app):
         contact_id = db.session.execute(select(Contact.id)).scalar()
     as_admin.post(f"/customers/{customer_id}/contacts/{contact_id}/delete")
-    assert "Anna Ek" not in as_admin.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert "Anna Ek" not in section(as_admin.get(f"/customers/{customer_id}"), "contacts")
 
 
 def test_search_box_finds_by_contact_email(app, as_admin):
@@ -212,3 +220,13 @@ def test_customer_articles_when_the_view_setting_is_on(app, as_admin):
     with ctx(app):
         rows = db.session.get(Customer, customer_id).articles
         assert [(r.article.name, str(r.quantity), r.kind) for r in rows] == [("Resa", "2.50", "service")]
+
+
+def test_names_are_escaped_in_messages_and_pages(app, as_admin):
+    hostile = '<img src=x onerror="alert(1)">'
+    response = as_admin.post("/customers/add", data={"name": hostile}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert hostile not in page
+    assert "&lt;img src=x" in page
+    list_page = as_admin.get("/customers/").get_data(as_text=True)
+    assert hostile not in list_page
