@@ -193,12 +193,13 @@ def _clean_tax_reduction(raw: dict, clean: dict, errors: dict) -> None:
         errors["apartment_number"] = _l("Enter the apartment number of the housing cooperative.")
 
 
-def _apply(customer: Customer, clean: dict, session) -> None:
+def apply_customer(customer: Customer, clean: dict, session) -> None:
+    """Set the values `clean_customer` returned, without committing (the import batches this)."""
     scalar_keys = [k for k in clean if k not in ("invoice_address", "discount_letters", "custom_values")]
     for key in scalar_keys:
         setattr(customer, key, clean[key])
     customer.discount_letters = clean["discount_letters"]
-    _set_address(customer, INVOICE, clean["invoice_address"])
+    set_address(customer, INVOICE, clean["invoice_address"])
     existing = {v.field_id: v for v in customer.custom_values}
     for field_id, value in clean["custom_values"].items():
         if field_id in existing:
@@ -210,16 +211,6 @@ def _apply(customer: Customer, clean: dict, session) -> None:
             customer.custom_values.append(CustomFieldValue(field_id=field_id, value=value))
 
 
-def apply_customer(customer: Customer, clean: dict, session) -> None:
-    """Set the values `clean_customer` returned, without committing (batched writers: import)."""
-    _apply(customer, clean, session)
-
-
-def set_address(customer: Customer, kind: str, values: dict) -> None:
-    """Set (or, for empty invoice values, remove) one address, without committing."""
-    _set_address(customer, kind, values)
-
-
 def clean_address(raw: dict) -> tuple[dict, dict]:
     """A visiting or postal address (F10): (clean parts, errors)."""
     errors: dict = {}
@@ -229,7 +220,8 @@ def clean_address(raw: dict) -> tuple[dict, dict]:
     return values, errors
 
 
-def _set_address(customer: Customer, kind: str, values: dict) -> None:
+def set_address(customer: Customer, kind: str, values: dict) -> None:
+    """Set (or, for empty invoice values, remove) one address, without committing."""
     address = customer.address(kind)
     if not any(values.values()):
         if address is not None and kind == INVOICE:
@@ -253,7 +245,7 @@ def create_customer(raw: dict, session=None) -> Customer:
             clean["customer_number"] = next_customer_number(session, settings)
         customer = Customer(active=True)
         session.add(customer)
-        _apply(customer, clean, session)
+        apply_customer(customer, clean, session)
         session.commit()
     except ValueError as exc:
         session.rollback()
@@ -277,7 +269,7 @@ def update_customer(customer: Customer, raw: dict, session=None, expected_versio
     if errors:
         raise CustomerInvalid(errors)
     try:
-        _apply(customer, clean, session)
+        apply_customer(customer, clean, session)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -368,7 +360,7 @@ def save_address(customer: Customer, kind: str, raw: dict, session=None) -> Addr
     if errors:
         raise CustomerInvalid(errors)
     try:
-        _set_address(customer, kind, values)
+        set_address(customer, kind, values)
         session.commit()
     except Exception:
         session.rollback()

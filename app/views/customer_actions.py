@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 
 from ..extensions import db
 from ..models.customer import Customer
@@ -32,6 +32,7 @@ from ..services.history_view import PAGE_SIZE as HISTORY_PAGE_SIZE
 from ..services.history_view import history_page
 from ..services.scope import get_customer, scoped
 from ..services.search import filtered_query, parse_search
+from .forms import ServiceCheckedSelect
 
 BULK_ACTIONS = {
     "assign": (_l("Assign technician"), (ASSIGN,), False),
@@ -40,13 +41,8 @@ BULK_ACTIONS = {
 }
 
 
-class _Select(SelectField):
-    def pre_validate(self, form):
-        pass  # the service checks the choice and says so in the user's language
-
-
 class AssignForm(FlaskForm):
-    technician = _Select(_l("Technician"), choices=[])
+    technician = ServiceCheckedSelect(_l("Technician"), choices=[])
 
 
 class RenumberForm(FlaskForm):
@@ -66,7 +62,7 @@ class CustomerUserRightsForm(FlaskForm):
 
 class BulkForm(FlaskForm):
     action = HiddenField()
-    technician = _Select(_l("Technician"), choices=[])
+    technician = ServiceCheckedSelect(_l("Technician"), choices=[])
 
 
 def technician_choices() -> list[tuple[str, str]]:

@@ -67,6 +67,52 @@ def _put_errors(form, errors: dict) -> None:
             flash(message, "danger")
 
 
+def contact_of(customer, contact_id):
+    """The customer's own contact, or 404 (never another customer's, whatever the URL says)."""
+    if contact_id is None:
+        return None
+    contact = next((c for c in customer.contacts if c.id == contact_id), None)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def submit_contact_form(customer, contact):
+    """Show or save the contact form (card and portal alike); returns (form, saved)."""
+    form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
+    if form.validate_on_submit():
+        try:
+            svc.save_contact(customer, {k: v for k, v in form.data.items() if k != "csrf_token"}, contact)
+        except svc.CustomerInvalid as exc:
+            _put_errors(form, exc.errors)
+        else:
+            flash(_l("The contact was saved."), "success")
+            return form, True
+    return form, False
+
+
+def submit_address_form(customer, kind):
+    """Show or save one address form (card and portal alike); returns (form, saved)."""
+    if kind not in ADDRESS_KINDS:
+        abort(404)
+    address = customer.address(kind)
+    if request.method == "GET":
+        form = AddressForm(obj=address)
+        if address is not None:
+            form.postcode.data = address.postcode_display
+    else:
+        form = AddressForm()
+    if form.validate_on_submit():
+        try:
+            svc.save_address(customer, kind, {k: v for k, v in form.data.items() if k != "csrf_token"})
+        except svc.CustomerInvalid as exc:
+            _put_errors(form, exc.errors)
+        else:
+            flash(_l("The address was saved."), "success")
+            return form, True
+    return form, False
+
+
 def _customer_raw(form, fields) -> dict:
     raw = {name: form[name].data for name in form.data if name != "csrf_token"}
     raw["discount_letter_ids"] = form.discount_letter_ids.data or []
@@ -264,20 +310,10 @@ class CustomerView(CustomerActionsMixin, BaseView):
     @requires(EDIT, EDIT_ASSIGNED)
     def contact_form(self, customer_id, contact_id=None):
         customer = self._customer_or_404(customer_id, for_edit=True)
-        contact = None
-        if contact_id is not None:
-            contact = next((c for c in customer.contacts if c.id == contact_id), None)
-            if contact is None:
-                abort(404)
-        form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
-        if form.validate_on_submit():
-            try:
-                svc.save_contact(customer, {k: v for k, v in form.data.items() if k != "csrf_token"}, contact)
-            except svc.CustomerInvalid as exc:
-                _put_errors(form, exc.errors)
-            else:
-                flash(_l("The contact was saved."), "success")
-                return redirect(url_for(".show", customer_id=customer.id) + "#contacts")
+        contact = contact_of(customer, contact_id)
+        form, saved = submit_contact_form(customer, contact)
+        if saved:
+            return redirect(url_for(".show", customer_id=customer.id) + "#contacts")
         title = _l("Edit contact") if contact else _l("Add contact")
         return self.render_template("customers/subform.html", form=form, customer=customer, title=title)
 
@@ -300,21 +336,9 @@ class CustomerView(CustomerActionsMixin, BaseView):
         if kind not in ADDRESS_KINDS:
             abort(404)
         customer = self._customer_or_404(customer_id, for_edit=True)
-        address = customer.address(kind)
-        if request.method == "GET":
-            form = AddressForm(obj=address)
-            if address is not None:
-                form.postcode.data = address.postcode_display
-        else:
-            form = AddressForm()
-        if form.validate_on_submit():
-            try:
-                svc.save_address(customer, kind, {k: v for k, v in form.data.items() if k != "csrf_token"})
-            except svc.CustomerInvalid as exc:
-                _put_errors(form, exc.errors)
-            else:
-                flash(_l("The address was saved."), "success")
-                return redirect(url_for(".show", customer_id=customer.id) + "#addresses")
+        form, saved = submit_address_form(customer, kind)
+        if saved:
+            return redirect(url_for(".show", customer_id=customer.id) + "#addresses")
         return self.render_template(
             "customers/subform.html", form=form, customer=customer, title=ADDRESS_TITLES[kind]
         )

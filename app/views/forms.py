@@ -12,14 +12,14 @@ VAT_TYPE_CHOICES = [("", _l("Default (by organisation number)")), (NO_VAT, _l("N
 IDENTITY_LABELS = {COMPANY: _l("Organisation number"), PRIVATE: _l("Personnummer")}
 
 
-class _Select(SelectField):
+class ServiceCheckedSelect(SelectField):
     """A select whose value the service validates, with its own clear message."""
 
     def pre_validate(self, form):
         pass
 
 
-class _MultiSelect(SelectMultipleField):
+class ServiceCheckedMultiSelect(SelectMultipleField):
     def pre_validate(self, form):
         pass
 
@@ -29,14 +29,14 @@ def customer_form_class(settings, fields, letters, languages, is_new: bool):
 
     class CustomerForm(FlaskForm):
         name = StringField(_l("Name"))
-        customer_type = _Select(_l("Customer type"), choices=CUSTOMER_TYPE_CHOICES, default=COMPANY)
+        customer_type = ServiceCheckedSelect(_l("Customer type"), choices=CUSTOMER_TYPE_CHOICES, default=COMPANY)
         identity_number = StringField(_l("Organisation number"))
         comment = TextAreaField(_l("Comment (internal)"))
         invoice_street = StringField(_l("Street address"))
         invoice_street2 = StringField(_l("Address line 2"))
         invoice_postcode = StringField(_l("Postcode"))
         invoice_city = StringField(_l("City"))
-        discount_letter_ids = _MultiSelect(_l("Discount letters"), choices=[(str(d.id), d.name) for d in letters])
+        discount_letter_ids = ServiceCheckedMultiSelect(_l("Discount letters"), choices=[(str(d.id), d.name) for d in letters])
         facilities_disabled = BooleanField(_l("Facilities are disabled for this customer"))
         facility_required = BooleanField(_l("A facility is mandatory on orders for this customer"))
         cost_centre_required = BooleanField(_l("A cost centre is mandatory on orders for this customer"))
@@ -47,9 +47,9 @@ def customer_form_class(settings, fields, letters, languages, is_new: bool):
         description = _l("Leave empty to get the next number.") if settings.auto_customer_number else ""
         CustomerForm.customer_number = StringField(_l("Customer number"), description=description)
     if settings.show_vat_type:
-        CustomerForm.vat_type = _Select(_l("VAT type"), choices=VAT_TYPE_CHOICES)
+        CustomerForm.vat_type = ServiceCheckedSelect(_l("VAT type"), choices=VAT_TYPE_CHOICES)
     if settings.show_language:
-        CustomerForm.language = _Select(_l("Language"), choices=[("", "")] + list(languages.items()))
+        CustomerForm.language = ServiceCheckedSelect(_l("Language"), choices=[("", "")] + list(languages.items()))
     if settings.show_cost_centre:
         CustomerForm.cost_centre = StringField(_l("Cost centre"))
     if settings.use_rot_rut:
@@ -67,7 +67,7 @@ def custom_field(definition):
     if definition.field_type == "boolean":
         return BooleanField(label)
     if definition.field_type == "choice":
-        return _Select(label, choices=[("", "")] + [(c, c) for c in definition.choice_list])
+        return ServiceCheckedSelect(label, choices=[("", "")] + [(c, c) for c in definition.choice_list])
     if definition.field_type == "date":
         return StringField(label, render_kw={"type": "date"})
     if definition.field_type == "number":
@@ -92,7 +92,7 @@ class AddressForm(FlaskForm):
 
 
 class CustomerArticleForm(FlaskForm):
-    article_id = _Select(_l("Article"), choices=[])
+    article_id = ServiceCheckedSelect(_l("Article"), choices=[])
     quantity = StringField(_l("Quantity"), default="1")
 
 

@@ -1,7 +1,7 @@
 """The customer portal (F14): a customer user sees and (if allowed) updates only its own
 customer; and the public invitation page where a new customer user sets a password."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,9 +16,9 @@ from ..services import custom_fields as cf
 from ..services import customers as svc
 from ..services import documents, portal
 from ..uploads.storage import ObjectMissing, StorageError
-from .customers import ADDRESS_TITLES, _put_errors
+from .customers import ADDRESS_TITLES, _put_errors, contact_of, submit_address_form, submit_contact_form
 from .documents import document_response
-from .forms import IDENTITY_LABELS, AddressForm, ContactForm
+from .forms import IDENTITY_LABELS
 
 
 class PortalView(BaseView):
@@ -59,20 +59,10 @@ class PortalView(BaseView):
     @requires(PORTAL_USE, view_menu=PORTAL)
     def contact(self, contact_id=None):
         customer = self._editable_customer()
-        contact = None
-        if contact_id is not None:
-            contact = next((c for c in customer.contacts if c.id == contact_id), None)
-            if contact is None:
-                abort(404)
-        form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
-        if form.validate_on_submit():
-            try:
-                svc.save_contact(customer, {k: v for k, v in form.data.items() if k != "csrf_token"}, contact)
-            except svc.CustomerInvalid as exc:
-                _put_errors(form, exc.errors)
-            else:
-                flash(_l("The contact was saved."), "success")
-                return redirect(url_for(".index"))
+        contact = contact_of(customer, contact_id)
+        form, saved = submit_contact_form(customer, contact)
+        if saved:
+            return redirect(url_for(".index"))
         return self.render_template("portal/form.html", form=form, customer=customer,
                                     title=_l("Edit contact") if contact else _l("Add contact"))
 
@@ -82,23 +72,10 @@ class PortalView(BaseView):
         if kind not in ADDRESS_KINDS:
             abort(404)
         customer = self._editable_customer()
-        current = customer.address(kind)
-        if request.method == "GET":
-            form = AddressForm(obj=current)
-            if current is not None:
-                form.postcode.data = current.postcode_display
-        else:
-            form = AddressForm()
-        if form.validate_on_submit():
-            try:
-                svc.save_address(customer, kind, {k: v for k, v in form.data.items() if k != "csrf_token"})
-            except svc.CustomerInvalid as exc:
-                _put_errors(form, exc.errors)
-            else:
-                flash(_l("The address was saved."), "success")
-                return redirect(url_for(".index"))
+        form, saved = submit_address_form(customer, kind)
+        if saved:
+            return redirect(url_for(".index"))
         return self.render_template("portal/form.html", form=form, customer=customer, title=ADDRESS_TITLES[kind])
-
 
     # -- documents, only with the "may see documents" right (F14, F17) ----------
     def _document_customer(self):
