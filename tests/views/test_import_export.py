@@ -111,7 +111,7 @@ def test_the_progress_survives_a_reload(app, as_admin):
     assert 'id="import-progress"' in page and 'aria-valuenow="25"' in page
     assert as_admin.get(f"{job_url}/status").get_json() == {
         "status": "running", "phase": "writing", "done": 50, "total": 200, "percent": 25,
-        "phase_label": "Importing"}
+        "phase_label": "Importerar"}
 
 
 def test_a_job_that_stopped_beating_is_shown_as_failed(app, as_admin):
