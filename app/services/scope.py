@@ -14,13 +14,12 @@ from ..security.rights import CUSTOMER, EDIT, EDIT_ASSIGNED, VIEW, VIEW_ASSIGNED
 
 
 def _user_has(sm, user, permission: str) -> bool:
+    """Whether any of `user`'s roles (groups included) holds `permission` on Customer; the
+    security manager answers from its per-request cache of the roles' permissions."""
     if getattr(user, "is_anonymous", False):
         return False
-    for role in sm.get_user_roles(user):
-        for pvm in role.permissions:
-            if pvm.permission.name == permission and pvm.view_menu.name == CUSTOMER:
-                return True
-    return False
+    role_ids = [role.id for role in sm.get_user_roles(user)]
+    return bool(role_ids) and sm.exist_permission_on_roles(CUSTOMER, permission, role_ids)
 
 
 def scope_condition(user, read_permission=VIEW, assigned_permission=VIEW_ASSIGNED):
