@@ -9,7 +9,7 @@
 
 import logging
 
-from flask import current_app, flash, g, has_request_context
+from flask import current_app, flash, g, has_app_context, has_request_context
 from flask_appbuilder import expose
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -92,8 +92,8 @@ class AppSecurityManager(SecurityManager):
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
         """FAB asks the database once per check: about 20 times for one page's menu and buttons.
-        Within a request, answer from the roles' permissions, read once (one query)."""
-        if not has_request_context():
+        Within a request (or a job's app context), answer from the roles' permissions, read once."""
+        if not has_app_context():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
         cache = g.setdefault("_role_permissions", {})
         key = tuple(sorted(role_ids))
