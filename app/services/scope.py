@@ -51,3 +51,20 @@ def get_customer(customer_id, user, for_edit: bool = False, session=None) -> Cus
 def selectable_customers(user, session=None):
     """Customers that may be chosen for new orders: visible and active (F16, F19)."""
     return scoped(select(Customer).where(Customer.active.is_(True)), user)
+
+
+def bulk_selection(user, for_edit: bool, ids=None, search=None, fields=(), session=None) -> list[int]:
+    """The ids a bulk action may touch: the chosen `ids`, or every customer matching `search`,
+    always cut down to the user's scope (view scope, or edit scope with `for_edit`)."""
+    from .search import filtered_query
+
+    session = session or db.session
+    if search is not None:
+        query = filtered_query(search, user, fields, session.get_bind().dialect.name)
+        if for_edit:
+            query = scoped(query, user, for_edit=True)
+        query = query.with_only_columns(Customer.id)
+    else:
+        wanted = [int(i) for i in (ids or []) if str(i).isdigit()][:10_000]
+        query = scoped(select(Customer.id).where(Customer.id.in_(wanted)), user, for_edit=for_edit)
+    return list(session.execute(query).scalars())

@@ -7,11 +7,9 @@ from flask_appbuilder import expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, StringField
 
 from ..extensions import db
-from ..models.customer import Customer
 from ..models.portal import CustomerUser
 from ..security.access import requires, user_can
 from ..security.rights import (
@@ -30,8 +28,8 @@ from ..services import custom_fields as cf
 from ..services import customers as svc
 from ..services.history_view import PAGE_SIZE as HISTORY_PAGE_SIZE
 from ..services.history_view import history_page
-from ..services.scope import get_customer, scoped
-from ..services.search import filtered_query, parse_search
+from ..services.scope import bulk_selection, get_customer
+from ..services.search import parse_search
 from .forms import ServiceCheckedSelect
 
 BULK_ACTIONS = {
@@ -202,19 +200,10 @@ class CustomerActionsMixin:
 
     # -- bulk actions on the list ---------------------------------------------
     def _bulk_ids(self, action: str) -> list[int]:
-        """The selected customers (or all matching the posted search) that the user may act on."""
-        for_edit = BULK_ACTIONS[action][2]
         fields = cf.active_fields(db.session)
-        if request.form.get("all_matching") == "1":
-            query = filtered_query(parse_search(request.form, fields), current_user, fields,
-                                   db.session.get_bind().dialect.name)
-            if for_edit:
-                query = scoped(query, current_user, for_edit=True)
-            query = query.with_only_columns(Customer.id)
-        else:
-            wanted = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:10_000]
-            query = scoped(select(Customer.id).where(Customer.id.in_(wanted)), current_user, for_edit=for_edit)
-        return list(db.session.execute(query).scalars())
+        search = parse_search(request.form, fields) if request.form.get("all_matching") == "1" else None
+        return bulk_selection(current_user, BULK_ACTIONS[action][2], ids=request.form.getlist("ids"),
+                              search=search, fields=fields)
 
     @expose("/bulk", methods=["POST"])
     @requires(VIEW, VIEW_ASSIGNED)
