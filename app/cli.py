@@ -47,7 +47,7 @@ demo = AppGroup("demo", help="Example data for a first look.")
 @with_appcontext
 def demo_load(customers: int, seed: int) -> None:
     """Load a realistic Swedish customer register (skipped if customers exist)."""
-    from .services.demo import load_demo
+    from .commands.demo import load_demo
     from .services.history import acting_as
 
     with acting_as(cli_actor()):

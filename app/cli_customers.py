@@ -40,9 +40,10 @@ def import_command(file: Path, dry_run: bool, mode: str, valid_only: bool, faile
                    username: str | None, language: str | None) -> None:
     """Import customers from FILE (.xlsx or .csv). Exit code 0 only when every row was valid."""
     from .cli import cli_actor
+    from .commands.imports import import_register
     from .extensions import db
-    from .services.import_jobs import acting_as
-    from .services.importer import ImportNotAllowed, run_import
+    from .services.history import acting_as
+    from .services.importer import ImportNotAllowed
 
     user = _user(username)
     locale = language or current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
@@ -61,8 +62,8 @@ def import_command(file: Path, dry_run: bool, mode: str, valid_only: bool, faile
             bar.update(done - bar.pos)
 
         try:
-            report, failed = run_import(db.session, lambda: file.open("rb"), file.name, user, mode=mode,
-                                        dry_run=dry_run, valid_only=valid_only, progress=progress)
+            report, failed = import_register(db.session, lambda: file.open("rb"), file.name, user, mode=mode,
+                                             dry_run=dry_run, valid_only=valid_only, progress=progress)
         except ImportNotAllowed as exc:
             raise click.ClickException(str(exc)) from None
         bar.render_finish()
@@ -103,7 +104,7 @@ def export_command(file: Path, fmt: str | None, username: str | None, columns: s
     """Export the customer list (every customer, all columns by default) to FILE."""
     from .extensions import db
     from .services.exporter import export_to_path
-    from .services.list_columns import resolve_list
+    from .services.list_choice import resolve_list
 
     user = _user(username)
     fmt = fmt or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")

@@ -105,7 +105,21 @@ def unread_notifications() -> int:
     return unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
+def _portal_language(_app, user) -> None:
+    """A customer user sees the portal in its customer's language (F6, F14)."""
+    from flask import session
+
+    from .services.scope import portal_link
+
+    link = portal_link(user)
+    if link is not None and link.customer.language in current_app.config["LANGUAGES"]:
+        session["locale"] = link.customer.language
+
+
 def register_web_hooks(app) -> None:
+    from flask_login import user_logged_in
+
+    user_logged_in.connect(_portal_language, app)
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.before_request(_no_fab_file_downloads)
     app.before_request(_check_fab_actions)

@@ -211,8 +211,8 @@ def write_import_file(path: Path, rows: int) -> None:
 def child_import(url: str, path: str) -> dict:
     import io  # noqa: F401
 
+    from app.commands import import_register
     from app.extensions import db
-    from app.services.importer import run_import
 
     app = make_app(url)
     phases = {}
@@ -226,7 +226,8 @@ def child_import(url: str, path: str) -> dict:
                 phases[phase] = [max([v[1] for v in phases.values()], default=started), now]
             phases[phase][1] = now
 
-        report, _failed = run_import(db.session, lambda: open(path, "rb"), Path(path).name, None, progress=progress)
+        report, _failed = import_register(db.session, lambda: open(path, "rb"), Path(path).name, None,
+                                          progress=progress)
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert report.ok and report.written, (report.file_error, report.errors[:5])
@@ -287,17 +288,14 @@ def bulk_assignment(app, count: int = 10_000) -> tuple[float | None, float]:
         first = db.session.execute(select(User.id).where(User.username == "tech02")).scalar()
         second = db.session.execute(select(User.id).where(User.username == "tech03")).scalar()
         db.session.remove()
-    ours = None
-    try:
-        from app.services.assignment import assign_technician
-    except ImportError:
-        assign_technician = None
-    if assign_technician is not None:
-        with app.app_context():
-            started = time.perf_counter()
-            assign_technician(ids, first)
-            ours = time.perf_counter() - started
-            db.session.remove()
+    from app.commands import assign_technician
+    from app.security.access import SYSTEM
+
+    with app.app_context():
+        started = time.perf_counter()
+        assign_technician(ids, first, by=SYSTEM)
+        ours = time.perf_counter() - started
+        db.session.remove()
     client = login(app)
     started = time.perf_counter()
     for start in range(0, len(ids), 100):  # FAB's list shows at most 100 rows to select from

@@ -80,16 +80,6 @@ class AppSecurityManager(SecurityManager):
     rolemodelview = AppRoleModelView
     userstatschartview = None  # a login-count chart nobody here needs, which 500s on a bad URL
 
-    def on_user_login(self, user) -> None:
-        """A customer user sees the portal in its customer's language (F6, F14)."""
-        from flask import session
-
-        from ..services.portal import portal_link
-
-        link = portal_link(user)
-        if link is not None and link.customer.language in current_app.config["LANGUAGES"]:
-            session["locale"] = link.customer.language
-
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
         """FAB asks the database once per check: about 20 times for one page's menu and buttons.
         Within a request (or a job's app context), answer from the roles' permissions, read once."""

@@ -1,14 +1,14 @@
-"""Assigning a responsible technician to customers (F20)."""
+"""Who can be made responsible for customers, and what an assignment tells whom (F20)."""
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
+from ..errors import Invalid
 from ..extensions import db
 from ..models.customer import Customer
 from ..models.portal import CustomerUser
 from . import links, notifications
-from .customers import CustomerInvalid, _chunks
 
 NAMES_IN_MESSAGE = 5
 
@@ -27,16 +27,19 @@ def assignable_users(session=None) -> list[User]:
     return list(session.execute(assignable_users_query()).scalars())
 
 
-def _technician(technician_id, session) -> User | None:
+def technician(technician_id, session) -> User | None:
+    """The user `technician_id` names ("", "none" or None: nobody); Invalid if not assignable."""
     if technician_id in (None, "", "none"):
         return None
     try:
         technician_id = int(technician_id)
     except (TypeError, ValueError):
         technician_id = 0
+    if not 0 < technician_id < 2**31:
+        technician_id = 0
     user = session.execute(assignable_users_query().where(User.id == technician_id)).scalar()
     if user is None:
-        raise CustomerInvalid({"technician": _l("Choose an active user from the list.")})
+        raise Invalid({"technician": _l("Choose an active user from the list.")})
     return user
 
 
@@ -45,49 +48,28 @@ def _names(customers: list[Customer]) -> str:
     return names + (" …" if len(customers) > NAMES_IN_MESSAGE else "")
 
 
-def assign_technician(customer_ids, technician_id, session=None) -> int:
-    """Make `technician_id` (None: nobody) responsible for the customers; returns how many changed.
+def notify_assignment(session, new_technician: User | None, gained: list[Customer],
+                      lost: dict[int, list[Customer]]) -> None:
+    """ONE notification (and e-mail) per technician who gained or lost customers, however many.
 
-    Each technician who gains or loses customers gets ONE notification and ONE e-mail
-    saying how many, with a link to their filtered list, however many customers moved.
-    The customer is not notified. One transaction.
+    The customer is not notified (F20).
     """
-    session = session or db.session
-    technician = _technician(technician_id, session)
-    new_id = technician.id if technician else None
-    gained: list[Customer] = []
-    lost: dict[int, list[Customer]] = {}
-    try:
-        for chunk in _chunks(sorted(set(customer_ids)), 1000):
-            for customer in session.execute(select(Customer).where(Customer.id.in_(chunk))).scalars():
-                if customer.assigned_to_id == new_id:
-                    continue
-                if customer.assigned_to_id is not None:
-                    lost.setdefault(customer.assigned_to_id, []).append(customer)
-                customer.assigned_to_id = new_id
-                gained.append(customer)
-            session.flush()
-        if technician is not None and gained:
+    if new_technician is not None and gained:
+        notifications.notify(
+            new_technician, notifications.ASSIGNED, {"count": len(gained), "names": _names(gained)},
+            link=links.customers_of(new_technician.id), session=session,
+        )
+    for user_id, customers in lost.items():
+        previous = session.get(User, user_id)
+        if previous is not None:
             notifications.notify(
-                technician, notifications.ASSIGNED, {"count": len(gained), "names": _names(gained)},
-                link=links.customers_of(technician.id), session=session,
+                previous, notifications.UNASSIGNED, {"count": len(customers), "names": _names(customers)},
+                link=links.customers_of(previous.id), session=session,
             )
-        for user_id, customers in lost.items():
-            previous = session.get(User, user_id)
-            if previous is not None:
-                notifications.notify(
-                    previous, notifications.UNASSIGNED, {"count": len(customers), "names": _names(customers)},
-                    link=links.customers_of(previous.id), session=session,
-                )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return len(gained)
 
 
 def assign_new_order(customer: Customer, order_label: str, session=None) -> int | None:
-    """For order code: a new order or fault report of `customer` goes to its technician.
+    """A new order or fault report of `customer` goes to its technician (F20).
 
     Returns the user id the order is to be assigned to (None without a technician) and
     queues the technician's notification in the caller's transaction.
@@ -95,11 +77,11 @@ def assign_new_order(customer: Customer, order_label: str, session=None) -> int 
     session = session or db.session
     if customer.assigned_to_id is None:
         return None
-    technician = session.get(User, customer.assigned_to_id)
-    if technician is None or not technician.active:
+    user = session.get(User, customer.assigned_to_id)
+    if user is None or not user.active:
         return None
     notifications.notify(
-        technician, notifications.ORDER_ASSIGNED, {"order": order_label, "customer": customer.name},
+        user, notifications.ORDER_ASSIGNED, {"order": order_label, "customer": customer.name},
         link=links.customer(customer.id), session=session,
     )
-    return technician.id
+    return user.id

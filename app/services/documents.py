@@ -38,7 +38,7 @@ from ..uploads import (
     new_key,
 )
 from ..uploads.filetypes import extension_of
-from .scope import get_customer
+from .scope import get_customer, portal_link
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,6 @@ def may_see_documents(user, customer: Customer) -> bool:
     Back-office users with View / View (only) assigned do. A customer user (the portal)
     sees its own customer's documents only with its `can_see_documents` right (F14).
     """
-    from .portal import portal_link
-
     link = portal_link(user)
     if link is None:
         return True

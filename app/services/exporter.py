@@ -24,7 +24,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import text
 
-from .list_columns import Column, ColumnContext, ListRequest, SqlJoins, cell_value, text_value
+from .list_choice import ListRequest
+from .list_columns import Column, ColumnContext, SqlJoins, cell_value, text_value
 from .search import filtered_query, ordered
 
 FORMATS = ("csv", "xlsx")

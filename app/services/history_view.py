@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models.article import Article
 from ..models.custom_fields import CustomFieldDefinition
 from ..models.history import CustomerHistory
-from .history import CUSTOMER_FIELDS
+from . import customer_fields as registry
 from .identity import mask_personnummer
 
 PAGE_SIZE = 25
@@ -82,9 +82,15 @@ def history_page(customer_id: int, page: int = 1, session=None) -> tuple[list[Hi
     articles = dict(session.execute(
         select(Article.id, Article.name).where(Article.id.in_(article_ids))).all()) if article_ids else {}
 
+    labels = registry.history_labels()
+    choice_labels = {e.key: {k: str(v) for k, v in e.choices()} for e in registry.FIELDS
+                     if e.kind == "choice" and e.choices is not None}
+
     def value(field: str | None, raw: str | None) -> str:
         if raw is None:
             return ""
+        if field in choice_labels:
+            return choice_labels[field].get(raw, raw)
         if field in BOOLEAN_FIELDS:
             return str(_l("Yes")) if raw == "1" else str(_l("No"))
         if field == "assigned_to_id":
@@ -98,7 +104,7 @@ def history_page(customer_id: int, page: int = 1, session=None) -> tuple[list[Hi
             return ""
         if field.startswith("cf:"):
             return custom_labels.get(int(field[3:]), field)
-        return str(CUSTOMER_FIELDS.get(field) or CHILD_FIELD_LABELS.get(field) or _l("Name"))
+        return str(labels.get(field) or CHILD_FIELD_LABELS.get(field) or _l("Name"))
 
     entries = [
         HistoryEntry(

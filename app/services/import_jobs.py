@@ -91,16 +91,18 @@ def queue_job(session, job: ImportJob, user, mode: str, dry_run: bool, valid_onl
     return True
 
 
-def start(app, job_id: int) -> threading.Thread:
-    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"import-job-{job_id}", daemon=True)
+def start(app, job_id: int, writer) -> threading.Thread:
+    """Run the job in a thread; `writer` writes each batch (the import command's `write_batch`)."""
+    thread = threading.Thread(target=_thread_main, args=(app, job_id, writer), name=f"import-job-{job_id}",
+                              daemon=True)
     thread.start()
     return thread
 
 
-def _thread_main(app, job_id: int) -> None:
+def _thread_main(app, job_id: int, writer) -> None:
     with app.app_context():
         try:
-            run_job(job_id)
+            run_job(job_id, writer)
         finally:
             db.session.remove()
 
@@ -114,7 +116,7 @@ def acting_as(name: str, user_id: int | None = None):
     return history_acting_as(name, user_id)
 
 
-def run_job(job_id: int) -> None:
+def run_job(job_id: int, writer) -> None:
     """Run a queued job to its end (called in the job's thread, or directly)."""
     session = db.session
     claimed = session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == QUEUED)
@@ -134,7 +136,7 @@ def run_job(job_id: int) -> None:
 
     try:
         with force_locale(locale), acting_as(user.username, user.id):
-            importer = Importer(session, user, mode, dry_run, valid_only, progress)
+            importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer)
             try:
                 table = open_table(_opener(content or b""), filename)
             except ImportFileInvalid as exc:

@@ -46,15 +46,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..database import fold
-from ..models.customer import ADDRESS_KINDS, COMPANY, INVOICE, PRIVATE, Contact, Customer
+from ..errors import Invalid
+from ..models.customer import ADDRESS_KINDS, COMPANY, INVOICE, PRIVATE, Customer
 from ..models.discount import DiscountLetter
+from ..security.access import SYSTEM, holds
 from ..security.rights import ASSIGN, CREATE, EDIT
 from . import custom_fields as cf
-from . import customers as svc
-from .identity import format_postcode
-from .list_columns import F13_LABELS, TYPE_LABELS, VAT_TYPE_LABELS, Column, catalogue
-from .numbering import check_customer_number, next_customer_numbers
-from .scope import _user_has, scoped
+from . import customers as rules
+from .list_columns import Column, catalogue
+from .numbering import check_customer_number
+from .scope import scoped
 from .settings import get_settings
 
 INSERT, UPDATE, UPSERT = "insert", "update", "upsert"
@@ -76,14 +77,6 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NEUTRALISED = re.compile(r"^'[=+\-@\t\r]")
 # A CSV cell that a spreadsheet would run: a formula, or a DDE call such as +cmd|' /C calc'!A0.
 CSV_FORMULA = re.compile(r"^\s*(=|[+\-@].*\|)")
-
-# Longest value per column (the database's limits); longer cells are errors, not cut.
-MAX_LENGTHS = {
-    "customer_number": 32, "name": 200, "identity_number": 20, "comment": 10_000, "cost_centre": 100,
-    "property_designation": 200, "contact_name": 200, "contact_email": 254, "contact_phone": 50,
-    **{f"{kind}_{part}": (100 if part == "city" else 200) for kind in ADDRESS_KINDS
-       for part in ("street", "street2", "postcode", "city")},
-}
 
 # Further names a header may have (compared folded: lower case, punctuation as spaces).
 # The column's label in every offered language is always accepted as well.
@@ -107,32 +100,12 @@ CONTACT_PART_NAMES = {
     "send_service_protocol": ("send service protocol", "skicka serviceprotokoll"),
     "send_work_order": ("send work order", "skicka arbetsorder"),
 }
-ALIASES = {
-    "customer_number": ("customer number", "customer no", "customer id", "kundnummer", "kundnr", "kund nr"),
-    "name": ("name", "customer name", "company name", "namn", "kundnamn", "företagsnamn", "företag"),
-    "customer_type": ("customer type", "type", "kundtyp", "typ"),
-    "identity_number": (
-        "identity number", "organisation number", "organization number", "org number", "orgnr", "org nr",
-        "organisationsnummer", "personnummer", "personal identity number", "person organisationsnummer",
-        "organisationsnummer personnummer", "vat number",
-    ),
-    "assigned_to": ("assigned technician", "technician", "assigned to", "tilldelad tekniker", "tekniker",
-                    "tilldelad", "ansvarig", "ansvarig tekniker"),
-    "discount_letters": ("discount letters", "discount letter", "rabattbrev"),
-    "active": ("active", "aktiv", "status"),
-    "created_at": ("created", "skapad"),
-    "comment": ("comment", "comments", "note", "notes", "kommentar", "kommentarer", "anteckning"),
-    "vat_type": ("vat type", "momstyp"),
-    "language": ("language", "språk"),
-    "cost_centre": ("cost centre", "cost center", "kostnadsställe"),
-    "facilities_disabled": ("facilities disabled",),
-    "facility_required": ("facility required",),
-    "cost_centre_required": ("cost centre required",),
-    "always_invoice": ("always invoice",),
-}
-TYPE_WORDS = {
-    COMPANY: {"company", "företag", "foretag", "f", "c", "business", "organisation", "org"},
-    PRIVATE: {"private", "privat", "p", "person", "privatperson", "consumer"},
+# Further words for a choice value, besides its code and its label in every offered language.
+CHOICE_WORDS = {
+    "customer_type": {
+        COMPANY: {"company", "företag", "foretag", "f", "c", "business", "organisation", "org"},
+        PRIVATE: {"private", "privat", "p", "person", "privatperson", "consumer"},
+    },
 }
 ACTIVE_WORDS = {"active": True, "aktiv": True, "inactive": False, "inaktiv": False}
 
@@ -387,9 +360,9 @@ def header_index(columns: list[Column]) -> dict[str, str]:
             exact.setdefault(name, column.key)
     keys = {c.key for c in columns}
     aliases: dict[str, str] = {}
-    for key, names in ALIASES.items():
-        for name in names:
-            aliases.setdefault(fold_header(name), key)
+    for column in columns:
+        for name in (column.entry.aliases if column.entry is not None else ()):
+            aliases.setdefault(fold_header(name), column.key)
     for kind, kind_names in KIND_NAMES.items():
         for part, part_names in PART_NAMES.items():
             for kind_name in kind_names:
@@ -544,7 +517,7 @@ class Importer:
     """Run one import. `user` None is the system (CLI): every right, every customer."""
 
     def __init__(self, session, user, mode: str = INSERT, dry_run: bool = False, valid_only: bool = False,
-                 progress: Callable | None = None, batch_size: int = 500):
+                 progress: Callable | None = None, batch_size: int = 500, writer: Callable | None = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.session = session
@@ -552,12 +525,13 @@ class Importer:
         self.mode, self.dry_run, self.valid_only = mode, dry_run, valid_only
         self.progress = progress or (lambda phase, done, total: None)
         self.batch_size = batch_size
+        self.writer = writer  # (importer, [Checked]) -> None: writes one batch through the commands
         self.report = ImportReport(mode=mode, dry_run=dry_run, valid_only=valid_only)
         self.highest_number = 0  # generated numbers continue after the file's highest number
         self.failed = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+b")  # failed rows, CSV
         self.failed_writer = None
-        sm = current_app.appbuilder.sm
-        self.can = {right: user is None or _user_has(sm, user, right) for right in (CREATE, EDIT, ASSIGN)}
+        self.by = user if user is not None else SYSTEM
+        self.can = {right: holds(self.by, right) for right in (CREATE, EDIT, ASSIGN)}
         if mode in (INSERT, UPSERT) and not self.can[CREATE]:
             raise ImportNotAllowed(_l("You may not create customers."))
         if mode in (UPDATE, UPSERT) and not self.can[EDIT]:
@@ -570,6 +544,7 @@ class Importer:
         self.fields = cf.active_fields(session)
         for definition in self.fields:  # plain values: they outlive the batch commits
             session.expunge(definition)
+        self.prepared = rules.Prepared(session, self.settings, self.fields)
         self.columns = {c.key: c for c in importable_columns(self.settings, self.fields)}
         self.mapping = map_headers(table.headers, list(self.columns.values()))
         self.report.columns = [[m.header, m.label or None, str(m.note) if m.note else None] for m in self.mapping]
@@ -585,14 +560,17 @@ class Importer:
                                        "generated automatically."))
         self._load_letters()
         self.letter_ids = {fold(letter.name.strip()): letter.id for letter in self.letters_by_id.values()}
-        self.type_words = {kind: set(words) | _translations(TYPE_LABELS[kind]) for kind, words in TYPE_WORDS.items()}
-        self.vat_words = {code: {fold(code)} | _translations(label) for code, label in VAT_TYPE_LABELS.items()}
-        self.language_words = {code: {fold(code), fold(info.get("name", ""))}
-                               for code, info in current_app.config.get("LANGUAGES", {}).items()}
-        try:  # staff only: portal logins are never technicians (F20)
-            from .assignment import assignable_users
-        except ImportError:  # pragma: no cover - before the assignment feature
-            from .search import assignable_users
+        self.choice_words = {}  # key -> {value: folded words}
+        for column in self.columns.values():
+            entry = column.entry
+            if entry is None or entry.kind != "choice" or entry.choices is None or entry.storage == "custom":
+                continue
+            extra = CHOICE_WORDS.get(entry.key, {})
+            self.choice_words[entry.key] = {
+                value: {fold(value)} | _translations(label) | set(extra.get(value, ())) | {fold(str(label))}
+                for value, label in entry.choices() if value
+            }
+        from .assignment import assignable_users  # staff only: portal logins are never technicians (F20)
 
         self.user_ids: dict[str, list[int]] = {}
         for technician in assignable_users(session):
@@ -625,7 +603,7 @@ class Importer:
             if len(text) > MAX_CELL:
                 problems.append((column.key, _l("The cell holds more than %(n)s characters.", n=MAX_CELL)))
                 continue
-            limit = MAX_LENGTHS.get(column.key)
+            limit = self.columns[column.key].max_length
             if limit and len(text) > limit:
                 problems.append((column.key, _l("At most %(n)s characters.", n=limit)))
                 continue
@@ -738,12 +716,12 @@ class Importer:
             self._error(group, first_row, "customer_number", _l("You may not change customers."))
         checked.existing = existing
 
-        raw = customer_raw(existing) if existing is not None else {}
+        raw = rules.customer_values(existing, self.prepared) if existing is not None else {}
         self._overlay(raw, values, group, first_row)
-        clean, errors = svc.clean_customer(raw, self.session, self.settings, existing, fields=self.fields,
-                                           letters=self.letters_by_id, check_number=False)
+        self.prepared.letters = self.letters_by_id
+        clean, errors = rules.clean_customer(raw, self.session, self.prepared, existing, check_number=False)
         for key, message in errors.items():
-            self._error(group, first_row, ERROR_KEYS.get(key, key), message)
+            self._error(group, first_row, key, message)
         checked.clean = clean
         self._check_addresses(checked, existing, values, first_row)
         self._check_flags(checked, existing, values, first_row)
@@ -751,36 +729,33 @@ class Importer:
         return checked
 
     def _overlay(self, raw: dict, values: dict, group: Group, row: int) -> None:
+        """The file's cells as form input: words for choices and yes/no, names of discount letters."""
+        form_keys = {entry.key for entry in self.prepared.form_fields}
         for key, text in values.items():
-            if key == "customer_type":
-                if text:
-                    kind = next((k for k, words in self.type_words.items() if fold(text) in words), None)
-                    if kind is None:
-                        self._error(group, row, key, _l("Choose company or private."))
-                        continue
-                    raw[key] = kind
-                else:
-                    raw[key] = COMPANY
+            if key not in form_keys:
+                continue
+            column = self.columns[key]
+            if key in self.choice_words:
+                if not text:
+                    raw[key] = COMPANY if key == "customer_type" else None
+                    continue
+                value = next((v for v, words in self.choice_words[key].items() if fold(text) in words), None)
+                if value is None:
+                    allowed = ", ".join(str(label) for v, label in column.entry.choices() if v)
+                    self._error(group, row, key, _l("Choose one of: %(values)s.", values=allowed))
+                    continue
+                raw[key] = value
             elif key == "discount_letters":
                 ids, unknown = self._letters(text)
                 if unknown:
                     self._error(group, row, key, _l("Unknown discount letter: %(name)s", name=unknown))
-                raw["discount_letter_ids"] = ids
-            elif key == "vat_type":
-                raw[key] = next((code for code, words in self.vat_words.items() if fold(text) in words),
-                                text) or None  # an unknown value is reported by clean_customer
-            elif key == "language":
-                raw[key] = next((code for code, words in self.language_words.items() if fold(text) in words),
-                                text) or None
-            elif key in F13_LABELS or (key.startswith("cf_") and self.columns[key].kind == "cf_bool"):
+                raw[key] = ids
+            elif column.kind in ("bool", "cf_bool"):
                 if fold(text) not in cf.TRUE_WORDS | cf.FALSE_WORDS:
                     self._error(group, row, key, _l("Answer yes or no."))
                     continue
                 raw[key] = text
-            elif key.startswith("invoice_") or key in svc.F13_FLAGS or key.startswith("cf_") or key in (
-                "name", "identity_number", "comment", "cost_centre", "tax_reduction_personnummer",
-                "property_designation", "housing_coop_org_number", "apartment_number",
-            ):
+            else:
                 raw[key] = text
 
     def _letters(self, text: str) -> tuple[list[int], str | None]:
@@ -803,17 +778,17 @@ class Importer:
         for kind in ADDRESS_KINDS:
             if kind == INVOICE:
                 continue
-            keys = [f"{kind}_{part}" for part in svc.ADDRESS_PARTS]
+            keys = [f"{kind}_{part}" for part in rules.ADDRESS_PARTS]
             if not any(k in values for k in keys):
                 continue
             current = existing.address(kind) if existing is not None else None
-            raw = {part: (getattr(current, part) or "") if current is not None else "" for part in svc.ADDRESS_PARTS}
+            raw = {part: (getattr(current, part) or "") if current is not None else "" for part in rules.ADDRESS_PARTS}
             raw.update({k[len(kind) + 1:]: values[k] for k in keys if k in values})
             if not any(raw.values()):
                 if current is not None:
                     checked.addresses[kind] = None
                 continue
-            clean, errors = svc.clean_address(raw)
+            clean, errors = rules.clean_address(raw)
             for part, message in errors.items():
                 self._error(checked.group, row, f"{kind}_{part}", message)
             checked.addresses[kind] = clean
@@ -866,80 +841,17 @@ class Importer:
                 if flag in raw and fold(raw[flag]) not in cf.TRUE_WORDS | cf.FALSE_WORDS:
                     self._error(group, row, f"contact_{flag}", _l("Answer yes or no."))
                     flag_problem = True
-            clean, errors = svc.clean_contact(raw)
+            clean, errors = rules.clean_contact(raw)
             for key, message in errors.items():
                 self._error(group, row, f"contact_{key}", message)
             if not errors and not flag_problem:
                 checked.contacts.append((row, clean, "is_main_contact" in raw))
 
-    # -- writing -----------------------------------------------------------------------
+    # -- writing: done by the command that runs the import (app/commands/imports.py) -------
     def _write(self, batch: list[Checked]) -> None:
-        session = self.session
-        wanted = sum(1 for c in batch if c.existing is None and not c.group.number)
-        generated = iter(next_customer_numbers(session, self.settings, wanted, at_least=self.highest_number + 1,
-                                               avoid={c.group.number for c in batch if c.group.number})
-                         if wanted else [])
-        to_mark = []
-        for checked in batch:
-            customer = checked.existing
-            if customer is None:
-                customer = Customer(active=True, customer_number=checked.group.number or next(generated))
-                session.add(customer)
-                self.report.created += 1
-            else:
-                self.report.updated += 1
-            svc.apply_customer(customer, checked.clean, session)
-            for kind, values in checked.addresses.items():
-                if values is None:
-                    current = customer.address(kind)
-                    if current is not None:
-                        customer.addresses.remove(current)
-                else:
-                    svc.set_address(customer, kind, values)
-            if checked.active is not UNCHANGED:
-                customer.active = checked.active
-            if checked.assigned is not UNCHANGED:
-                customer.assigned_to_id = checked.assigned
-            to_mark += self._write_contacts(customer, checked)
-        session.flush()
-        if to_mark:  # after the flush: at most one main contact per customer at any moment
-            for contact in to_mark:
-                contact.is_main_contact = True
-            session.flush()
-
-    def _write_contacts(self, customer: Customer, checked: Checked) -> list:
-        """Add or update the contacts of `customer`; returns the contact to mark as main after a flush."""
-        contacts = list(customer.contacts) if checked.existing is not None else []
-        has_main = any(c.is_main_contact for c in contacts)
-        main = None
-        for _row, clean, main_given in checked.contacts:
-            values = {k: v for k, v in clean.items() if k != "is_main_contact"}
-            contact = _match_contact(contacts, clean)
-            if contact is None:
-                contact = Contact(**values, is_main_contact=False)
-                customer.contacts.append(contact)
-                contacts.append(contact)
-                self.report.contacts += 1
-            else:
-                for key, value in values.items():
-                    setattr(contact, key, value)
-            if main_given:
-                if clean["is_main_contact"]:
-                    main = contact
-                elif contact.is_main_contact:
-                    contact.is_main_contact = False
-                    has_main = False
-            elif not has_main and main is None:
-                main = contact  # a new customer's first contact, or the first one of a customer without
-        if main is None or main.is_main_contact:
-            return []
-        if checked.existing is None:  # a new customer has no other main contact: no second flush
-            main.is_main_contact = True
-            return []
-        for other in contacts:
-            if other.is_main_contact:
-                other.is_main_contact = False
-        return [main]
+        if self.writer is None:
+            raise RuntimeError("an import that writes needs a writer")
+        self.writer(self, batch)
 
     # -- failed rows -------------------------------------------------------------------
     def _record_failures(self, group: Group) -> None:
@@ -993,9 +905,9 @@ class Importer:
             if write and good:
                 try:
                     self._write(good)
-                except ValueError as exc:  # no free customer number
+                except Invalid as exc:  # e.g. no free customer number left
                     self.session.rollback()
-                    raise ImportFileInvalid(exc.args[0]) from None
+                    raise ImportFileInvalid(str(exc)) from None
                 self.report.written = True
             done += sum(len(g.rows) for g in batch)
             self.progress(phase, done, total)
@@ -1018,9 +930,6 @@ class Importer:
         return self.report
 
 
-ERROR_KEYS = {"discount_letter_ids": "discount_letters"}
-
-
 def _translations(label) -> set[str]:
     """`label` folded, in every offered language."""
     names = set()
@@ -1037,38 +946,14 @@ def _failed_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _match_contact(contacts: list, clean: dict):
-    for contact in contacts:
-        if clean.get("email") and contact.email and fold(contact.email) == fold(clean["email"]):
-            return contact
-    for contact in contacts:
-        if fold(contact.name or "") == fold(clean["name"] or ""):
-            return contact
-    return None
-
-
-def customer_raw(customer: Customer) -> dict:
-    """A customer's current values as `clean_customer` input (update mode starts from these)."""
-    raw = {name: getattr(customer, name) for name in (
-        "name", "customer_type", "identity_number", "comment", "vat_type", "language", "cost_centre",
-        "tax_reduction_personnummer", "property_designation", "housing_coop_org_number", "apartment_number",
-    )}
-    for flag in svc.F13_FLAGS:
-        raw[flag] = getattr(customer, flag)
-    invoice = customer.address(INVOICE)
-    for part in svc.ADDRESS_PARTS:
-        value = getattr(invoice, part) if invoice is not None else None
-        raw[f"invoice_{part}"] = format_postcode(value) if part == "postcode" else value
-    raw["discount_letter_ids"] = [letter.id for letter in customer.discount_letters]
-    for value in customer.custom_values:
-        raw[f"cf_{value.field_id}"] = value.value
-    return {k: v for k, v in raw.items() if v is not None}
-
-
 def run_import(session, opener: Callable, filename: str, user=None, *, mode: str = INSERT, dry_run: bool = False,
-               valid_only: bool = False, progress: Callable | None = None) -> tuple[ImportReport, bytes | None]:
-    """Import the file behind `opener`; returns the report and the failed-rows file (CSV) if any."""
-    importer = Importer(session, user, mode, dry_run, valid_only, progress)
+               valid_only: bool = False, progress: Callable | None = None,
+               writer: Callable | None = None) -> tuple[ImportReport, bytes | None]:
+    """Import the file behind `opener`; returns the report and the failed-rows file (CSV) if any.
+
+    Writing is done by `writer` (the import command); a dry run needs none.
+    """
+    importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer)
     try:
         table = open_table(opener, filename)
     except ImportFileInvalid as exc:
@@ -1105,7 +990,7 @@ def template_notes(column: Column) -> str:
     """What a template column accepts, in the current language."""
     if column.key == "customer_type":
         return str(_l("Company or Private"))
-    if column.kind in ("bool", "cf_bool") or column.key in F13_LABELS:
+    if column.kind in ("bool", "cf_bool"):
         return str(_l("Yes or No"))
     if column.kind == "cf_date":
         return str(_l("Date as YYYY-MM-DD"))

@@ -1,57 +1,35 @@
-"""The customer list's column catalogue (F22, F23, F24) and each user's choice of columns.
+"""The customer list's columns (F21–F24): the field registry as list, export and import columns.
 
-One catalogue serves the list, the export and the import: a column has a key, a label,
-a sort key when the list can sort by it, the relationships its value needs (loaded in
-one query per relationship, never per row) and a value getter. Export headers are the
-labels, and the import recognises the labels in every offered language, so an exported
-file imports again.
+Every registry field that can be listed becomes a column, plus the list's contact (the
+main contact, else the first). A column knows how the list page reads its value from a
+customer (with the relationships it needs loaded once per page, never per row) and how
+the export reads the same value from one SQL row (`sql` and `from_row`), so a list cell
+and an export cell are always the same text. Export headers are the labels, and the
+import recognises the labels in every offered language, so an exported file imports again.
 
-Personnummer: organisation numbers are shown in full; a private customer's personnummer
-is shown as YYYYMMDD-XXXX in the list and the export unless the user holds the full Edit
-right (`can_edit`). Lists and exports are where personal data leave in bulk; the users who
-may change every customer (and may import) need the full number to re-import a file.
+Personnummer: organisation numbers are shown in full; a personnummer (a private
+customer's identity number, the ROT/RUT personnummer) is shown as YYYYMMDD-XXXX unless the
+user holds the full Edit right (`ColumnContext.full_identity`).
 """
 
 import datetime
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_appbuilder.security.sqla.models import User
-from flask_babel import format_date
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..models.custom_fields import CustomFieldValue
-from ..models.customer import (
-    COMPANY,
-    INVOICE,
-    POSTAL,
-    PRIVATE,
-    VISITING,
-    Address,
-    Contact,
-    Customer,
-    customer_discount_letter,
-)
+from ..models.customer import PRIVATE, Address, Contact, Customer, customer_discount_letter
 from ..models.discount import DiscountLetter
-from ..models.preferences import ListPreference
+from ..security.access import holds
 from ..security.rights import EDIT
-from . import custom_fields as cf
+from . import customer_fields as registry
 from .identity import format_postcode, mask_personnummer
-from .scope import _user_has
-from .search import SORT_COLUMNS
 
-CUSTOMER_LIST = "customers"
-
-ADDRESS_KIND_LABELS = {INVOICE: _l("Invoice address"), VISITING: _l("Visiting address"), POSTAL: _l("Postal address")}
-ADDRESS_PART_LABELS = {
-    "street": _l("Street address"),
-    "street2": _l("Address line 2"),
-    "postcode": _l("Postcode"),
-    "city": _l("City"),
-}
 CONTACT_LABEL = _l("Contact person")
 CONTACT_PART_LABELS = {
     "name": _l("Name"),
@@ -61,28 +39,13 @@ CONTACT_PART_LABELS = {
     "send_service_protocol": _l("Send service protocol"),
     "send_work_order": _l("Send work order"),
 }
-TYPE_LABELS = {COMPANY: _l("Company"), PRIVATE: _l("Private")}
-VAT_TYPE_LABELS = {"NoVAT": _l("No VAT"), "NormalVAT": _l("Normal VAT")}
-F13_LABELS = {
-    "facilities_disabled": _l("Facilities are disabled for this customer"),
-    "facility_required": _l("A facility is mandatory on orders for this customer"),
-    "cost_centre_required": _l("A cost centre is mandatory on orders for this customer"),
-    "always_invoice": _l("Always send to the accounting system as an invoice"),
-}
-TAX_LABELS = {
-    "tax_reduction_personnummer": _l("Personnummer (private person)"),
-    "property_designation": _l("Property designation"),
-    "housing_coop_org_number": _l("Housing cooperative's organisation number"),
-    "apartment_number": _l("Apartment number"),
-}
-
+CONTACT_PART_LENGTHS = {"name": 200, "email": 254, "phone": 50}
 DEFAULT_COLUMNS = ("customer_number", "name", "customer_type", "invoice_city", "assigned_to", "active")
-ALWAYS_SHOWN = ("name",)  # the list's link to the card
 
 
 @dataclass
 class ColumnContext:
-    """What a value getter may need besides the customer."""
+    """What reading a value may need besides the customer."""
 
     settings: dict
     full_identity: bool = True
@@ -92,7 +55,7 @@ class ColumnContext:
     @property
     def labels(self) -> dict:
         if self._labels is None:
-            self._labels = value_labels()
+            self._labels = value_labels(self.settings, self.fields.values())
         return self._labels
 
 
@@ -104,31 +67,29 @@ class Column:
     sort: str | None = None  # a key of search.SORT_COLUMNS
     loads: tuple = ()  # relationships of Customer the value reads
     importable: bool = True
-    kind: str = "text"  # text, bool, date, datetime, number, customer_type, vat_type, language…
-    # The export reads rows, not objects: `sql(joins)` gives the SQL expressions of the value and
-    # `from_row(values, ctx)` makes the same value as `value` from them.
-    sql: object = None
-    from_row: object = None
+    kind: str = "text"  # text, choice, bool, datetime, cf_bool, cf_number, cf_date, cf_text, cf_choice
+    sql: object = None  # (SqlJoins) -> SQL expressions of the value, for the export's one query
+    from_row: object = None  # (values, ctx) -> the same value as `value`, from those expressions
+    entry: registry.CustomerField | None = None  # None for the contact columns
+    max_length: int | None = None
 
     @property
     def title(self) -> str:
         return str(self.label)
 
 
-def yes_no(value) -> str:
-    return str(_l("Yes")) if value else str(_l("No"))
+def _first(values, _ctx):
+    return values[0]
 
 
-def _postcode(part: str, value):
-    return format_postcode(value) if part == "postcode" and value else value
+def _masked(value, customer_type, ctx):
+    if value and customer_type == PRIVATE and not ctx.full_identity:
+        return mask_personnummer(value)
+    return value
 
 
-def _address_part(kind: str, part: str):
-    def get(customer, _ctx):
-        address = customer.address(kind)
-        return _postcode(part, getattr(address, part) if address is not None else None)
-
-    return get
+def _full_name(first, last):
+    return f"{first or ''} {last or ''}".strip() or None
 
 
 def list_contact(customer):
@@ -144,89 +105,86 @@ def _contact_part(part: str):
     return get
 
 
-def _masked(value, customer_type, ctx):
-    if value and customer_type == PRIVATE and not ctx.full_identity:
-        return mask_personnummer(value)
-    return value
+def _column_kind(entry: registry.CustomerField) -> str:
+    if entry.storage == "custom":
+        return f"cf_{entry.kind}"
+    return entry.kind if entry.kind in ("choice", "bool", "datetime") else "text"
 
 
-def _identity(customer, ctx):
-    return _masked(customer.identity_number, customer.customer_type, ctx)
+def _column(entry: registry.CustomerField) -> Column:
+    """The list/export column of one registry field."""
+    common = {"sort": entry.sort, "importable": entry.editable, "kind": _column_kind(entry), "entry": entry,
+              "max_length": entry.max_length}
+    if entry.storage == "attr" and entry.key == "identity_number":
+        return Column(entry.key, entry.label, lambda c, ctx: _masked(c.identity_number, c.customer_type, ctx),
+                      sql=lambda _j: (Customer.identity_number, Customer.customer_type),
+                      from_row=lambda v, ctx: _masked(v[0], v[1], ctx), **common)
+    if entry.storage == "attr" and entry.personal_id:
+        key = entry.key
+        return Column(key, entry.label, lambda c, ctx: _masked(getattr(c, key), PRIVATE, ctx),
+                      sql=lambda _j: (getattr(Customer, key),), from_row=lambda v, ctx: _masked(v[0], PRIVATE, ctx),
+                      **common)
+    if entry.storage == "attr":
+        key = entry.key
+        return Column(key, entry.label, lambda c, _ctx: getattr(c, key), sql=lambda _j: (getattr(Customer, key),),
+                      from_row=_first, **common)
+    if entry.storage == "address":
+        kind, part = entry.address_kind, entry.part
+
+        def read(customer, _ctx):
+            address = customer.address(kind)
+            value = getattr(address, part) if address is not None else None
+            return format_postcode(value) if part == "postcode" and value else value
+
+        return Column(entry.key, entry.label, read, loads=("addresses",),
+                      sql=lambda j: (getattr(j.address(kind), part),),
+                      from_row=lambda v, _ctx: format_postcode(v[0]) if part == "postcode" and v[0] else v[0],
+                      **common)
+    if entry.storage == "letters":
+        return Column(entry.key, entry.label,
+                      lambda c, _ctx: ", ".join(letter.name for letter in c.discount_letters) or None,
+                      loads=("discount_letters",), sql=lambda j: (j.letter_names(),), from_row=_first, **common)
+    if entry.storage == "technician":
+        return Column(entry.key, entry.label,
+                      lambda c, _ctx: _full_name(c.assigned_to.first_name, c.assigned_to.last_name)
+                      if c.assigned_to is not None else None,
+                      loads=("assigned_to",), sql=lambda j: (j.user.first_name, j.user.last_name),
+                      from_row=lambda v, _ctx: _full_name(*v), **common)
+    if entry.storage == "custom":
+        field_id = entry.definition.id
+        return Column(entry.key, entry.label, lambda c, _ctx: c.custom_value(field_id), loads=("custom_values",),
+                      sql=lambda j: (j.custom_value(field_id),), from_row=_first, **common)
+    raise ValueError(entry.storage)
 
 
-def _full_name(first, last):
-    return f"{first or ''} {last or ''}".strip() or None
-
-
-def _technician(customer, _ctx):
-    user = customer.assigned_to
-    return _full_name(user.first_name, user.last_name) if user is not None else None
-
-
-def _custom(field_id: int):
-    def get(customer, _ctx):
-        return next((v.value for v in customer.custom_values if v.field_id == field_id), None)
-
-    return get
-
-
-def _attr(name: str):
-    return lambda customer, _ctx: getattr(customer, name)
-
-
-def catalogue(settings, fields) -> list[Column]:
+def catalogue(settings, definitions) -> list[Column]:
     """Every column the current settings and custom fields offer, in their natural order."""
-    def attr(key, label, **options):
-        return Column(key, label, _attr(key), sql=lambda _j: (getattr(Customer, key),), from_row=_first, **options)
-
-    columns = [
-        attr("customer_number", _l("Customer number"), sort="customer_number"),
-        attr("name", _l("Name"), sort="name"),
-        attr("customer_type", _l("Customer type"), sort="customer_type", kind="customer_type"),
-        Column("identity_number", _l("Organisation number / personnummer"), _identity, sort="identity_number",
-               sql=lambda _j: (Customer.identity_number, Customer.customer_type),
-               from_row=lambda v, ctx: _masked(v[0], v[1], ctx)),
-    ]
-    for kind, kind_label in ADDRESS_KIND_LABELS.items():
-        for part, part_label in ADDRESS_PART_LABELS.items():
-            columns.append(Column(
-                f"{kind}_{part}", _Composed(kind_label, part_label), _address_part(kind, part), loads=("addresses",),
-                sql=lambda j, kind=kind, part=part: (getattr(j.address(kind), part),),
-                from_row=lambda v, _ctx, part=part: _postcode(part, v[0])))
-    for part, part_label in CONTACT_PART_LABELS.items():
-        kind = "bool" if part not in ("name", "email", "phone") else "text"
-        columns.append(Column(f"contact_{part}", _Composed(CONTACT_LABEL, part_label), _contact_part(part),
-                              loads=("contacts",), kind=kind, sql=lambda j, part=part: (getattr(j.contact, part),),
-                              from_row=_first))
-    columns += [
-        Column("assigned_to", _l("Assigned technician"), _technician, loads=("assigned_to",),
-               sql=lambda j: (j.user.first_name, j.user.last_name), from_row=lambda v, _ctx: _full_name(*v)),
-        Column("discount_letters", _l("Discount letters"),
-               lambda c, _ctx: ", ".join(letter.name for letter in c.discount_letters) or None,
-               loads=("discount_letters",), sql=lambda j: (j.letter_names(),), from_row=_first),
-        attr("active", _l("Active"), sort="active", kind="bool"),
-        attr("created_at", _l("Created"), sort="created_at", importable=False, kind="datetime"),
-        attr("comment", _l("Comment (internal)")),
-    ]
-    columns += [attr(key, label, kind="bool") for key, label in F13_LABELS.items()]
-    if settings.get("show_vat_type"):
-        columns.append(attr("vat_type", _l("VAT type"), kind="vat_type"))
-    if settings.get("show_language"):
-        columns.append(attr("language", _l("Language"), kind="language"))
-    if settings.get("show_cost_centre"):
-        columns.append(attr("cost_centre", _l("Cost centre")))
-    if settings.get("use_rot_rut"):
-        columns += [attr(key, label) for key, label in TAX_LABELS.items()]
-    for definition in fields:
-        kind = {"boolean": "bool", "date": "date", "number": "number"}.get(definition.field_type, "text")
-        columns.append(Column(f"cf_{definition.id}", definition.label, _custom(definition.id),
-                              loads=("custom_values",), kind=f"cf_{kind}",
-                              sql=lambda j, field_id=definition.id: (j.custom_value(field_id),), from_row=_first))
+    columns = []
+    contact_after = "postal_city"
+    for entry in registry.fields(settings, definitions):
+        if not entry.in_list:
+            continue
+        columns.append(_column(entry))
+        if entry.key == contact_after:
+            columns += contact_columns()
+    if not any(c.key.startswith("contact_") for c in columns):
+        columns += contact_columns()
     return columns
 
 
-def _first(values, _ctx):
-    return values[0]
+def contact_columns() -> list[Column]:
+    return [
+        Column(f"contact_{part}", registry.Composed(CONTACT_LABEL, label), _contact_part(part), loads=("contacts",),
+               kind="text" if part in CONTACT_PART_LENGTHS else "bool", max_length=CONTACT_PART_LENGTHS.get(part),
+               sql=lambda j, part=part: (getattr(j.contact, part),), from_row=_first)
+        for part, label in CONTACT_PART_LABELS.items()
+    ]
+
+
+def default_keys(definitions) -> list[str]:
+    keys = list(DEFAULT_COLUMNS)
+    keys[-1:-1] = [f"cf_{d.id}" for d in definitions if d.show_in_list]
+    return keys
 
 
 class SqlJoins:
@@ -286,42 +244,40 @@ class SqlJoins:
         return joined
 
 
-class _Composed:
-    """A label made of two translated labels, e.g. "Invoice address: Postcode"."""
-
-    def __init__(self, first, second):
-        self.first, self.second = first, second
-
-    def __str__(self) -> str:
-        return f"{self.first}: {self.second}"
-
-
-def default_keys(fields) -> list[str]:
-    keys = list(DEFAULT_COLUMNS)
-    keys[-1:-1] = [f"cf_{f.id}" for f in fields if f.show_in_list]
-    return keys
-
-
 # -- values for display and files ----------------------------------------------------------
 
 
-def value_labels() -> dict:
+def yes_no(value) -> str:
+    return str(_l("Yes")) if value else str(_l("No"))
+
+
+def value_labels(settings, definitions) -> dict:
     """The words values are shown with, translated once (an export writes them 100,000 times)."""
-    labels = {("customer_type", k): str(v) for k, v in TYPE_LABELS.items()}
-    labels.update({("vat_type", k): str(v) for k, v in VAT_TYPE_LABELS.items()})
-    labels.update({("bool", True): yes_no(True), ("bool", False): yes_no(False)})
+    labels = {("bool", True): yes_no(True), ("bool", False): yes_no(False)}
+    for entry in registry.fields(settings, definitions):
+        if entry.kind == "choice" and entry.choices is not None:
+            labels.update({(entry.key, value): str(label) for value, label in entry.choices() if value})
     return labels
 
 
-def text_value(column: Column, raw, labels: dict | None = None) -> str:
+def decimal_text(number: Decimal) -> str:
+    """A plain decimal with the language's decimal sign, no grouping (re-imports in any language)."""
+    text = format(number.normalize(), "f")
+    locale = get_locale()
+    return text.replace(".", ",") if locale is not None and locale.language == "sv" else text
+
+
+def text_value(column: Column, raw, labels: dict) -> str:
     """The value as text, in the current language (list cells, CSV cells)."""
     if raw is None or raw == "":
         return ""
     kind = column.kind
-    if kind in ("customer_type", "vat_type", "bool", "cf_bool"):
-        key = ("bool", raw == "1") if kind == "cf_bool" else ("bool", bool(raw)) if kind == "bool" else (kind, raw)
-        labels = labels if labels is not None else value_labels()
-        return labels.get(key, str(raw))
+    if kind == "bool":
+        return labels[("bool", bool(raw))]
+    if kind == "cf_bool":
+        return labels[("bool", raw == "1")]
+    if kind in ("choice", "cf_choice"):
+        return labels.get((column.key, raw), str(raw))
     if kind == "datetime":
         return raw.strftime("%Y-%m-%d %H:%M")
     if kind == "cf_number":
@@ -329,16 +285,7 @@ def text_value(column: Column, raw, labels: dict | None = None) -> str:
     return str(raw)
 
 
-def decimal_text(number: Decimal) -> str:
-    """A plain decimal with the language's decimal sign, no grouping (re-imports in any language)."""
-    from flask_babel import get_locale
-
-    text = format(number.normalize(), "f")
-    locale = get_locale()
-    return text.replace(".", ",") if locale is not None and locale.language == "sv" else text
-
-
-def cell_value(column: Column, raw, labels: dict | None = None):
+def cell_value(column: Column, raw, labels: dict):
     """The value for an XLSX cell: numbers and dates typed, the rest as in CSV."""
     if raw is None or raw == "":
         return None
@@ -352,14 +299,8 @@ def cell_value(column: Column, raw, labels: dict | None = None):
 
 
 def display_value(column: Column, customer, ctx: ColumnContext) -> str:
-    """A list cell."""
-    raw = column.value(customer, ctx)
-    if column.kind.startswith("cf_") and column.key[3:].isdigit():
-        definition = ctx.fields.get(int(column.key[3:]))
-        return cf.display_value(definition, raw) if definition is not None else ""
-    if column.kind == "datetime" and raw is not None:
-        return format_date(raw.date(), "short")
-    return text_value(column, raw, ctx.labels)
+    """A list cell: exactly the text the export writes for the same customer and column."""
+    return text_value(column, column.value(customer, ctx), ctx.labels)
 
 
 def load_options(columns):
@@ -368,125 +309,11 @@ def load_options(columns):
     return [selectinload(getattr(Customer, rel)) for rel in sorted(needed)]
 
 
-def column_context(settings, fields, user) -> ColumnContext:
-    full = user is None or _user_has_edit(user)
-    return ColumnContext(settings=settings, full_identity=full, fields={f.id: f for f in fields})
+def sees_full_identity(user) -> bool:
+    """Whether `user` sees personnummer unmasked in lists and exports (the full Edit right)."""
+    return user is None or holds(user, EDIT)
 
 
-def _user_has_edit(user) -> bool:
-    from flask import current_app
-
-    return _user_has(current_app.appbuilder.sm, user, EDIT)
-
-
-# -- per-user choice (F23) -------------------------------------------------------------------
-
-
-@dataclass
-class ListChoice:
-    columns: list  # Column objects, in order
-    sort: str | None  # default sort key, None for the built-in default
-    direction: str | None
-    saved: bool = False
-
-
-def user_choice(session, user, settings, fields, list_name: str = CUSTOMER_LIST) -> ListChoice:
-    """The user's columns and default sort; the defaults when nothing (valid) is saved."""
-    available = {c.key: c for c in catalogue(settings, fields)}
-    preference = None
-    if user is not None and getattr(user, "id", None) is not None:
-        preference = session.execute(
-            select(ListPreference).where(ListPreference.user_id == user.id, ListPreference.list_name == list_name)
-        ).scalar()
-    keys = default_keys(fields)
-    sort = direction = None
-    if preference is not None:
-        try:
-            saved = json.loads(preference.columns or "[]")
-        except ValueError:
-            saved = []
-        saved = [k for k in saved if isinstance(k, str) and k in available]
-        if saved:
-            keys = saved
-        sort = preference.sort if preference.sort in SORT_COLUMNS else None
-        direction = preference.direction if preference.direction in ("asc", "desc") else None
-    for key in ALWAYS_SHOWN:
-        if key not in keys:
-            keys.insert(0, key)
-    return ListChoice([available[k] for k in keys if k in available], sort, direction, preference is not None)
-
-
-class ChoiceInvalid(ValueError):
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
-
-
-def save_choice(session, user, keys: list[str], sort: str | None, direction: str | None, settings, fields,
-                list_name: str = CUSTOMER_LIST) -> ListPreference:
-    """Store the user's columns (in catalogue order) and default sort."""
-    available = [c.key for c in catalogue(settings, fields)]
-    chosen = set(keys) | set(ALWAYS_SHOWN)
-    errors = {}
-    if set(keys) - set(available):
-        errors["columns"] = _l("Choose columns from the list.")
-    if sort and sort not in SORT_COLUMNS:
-        errors["sort"] = _l("Choose a sort order from the list.")
-    if direction and direction not in ("asc", "desc"):
-        errors["sort"] = _l("Choose a sort order from the list.")
-    if errors:
-        raise ChoiceInvalid(errors)
-    preference = session.execute(
-        select(ListPreference).where(ListPreference.user_id == user.id, ListPreference.list_name == list_name)
-    ).scalar()
-    if preference is None:
-        preference = ListPreference(user_id=user.id, list_name=list_name)
-        session.add(preference)
-    preference.columns = json.dumps([k for k in available if k in chosen])
-    preference.sort = sort or None
-    preference.direction = direction or None
-    session.commit()
-    return preference
-
-
-def reset_choice(session, user, list_name: str = CUSTOMER_LIST) -> None:
-    preference = session.execute(
-        select(ListPreference).where(ListPreference.user_id == user.id, ListPreference.list_name == list_name)
-    ).scalar()
-    if preference is not None:
-        session.delete(preference)
-        session.commit()
-
-
-def sortable(columns) -> list[Column]:
-    return [c for c in columns if c.sort]
-
-
-
-@dataclass
-class ListRequest:
-    """Everything the list and the export need to show "the list as the user sees it"."""
-
-    settings: dict
-    fields: list
-    available: list  # every column on offer
-    choice: ListChoice
-    search: object  # search.CustomerSearch
-    context: ColumnContext
-
-    @property
-    def columns(self) -> list[Column]:
-        return self.choice.columns
-
-
-def resolve_list(session, args, user) -> ListRequest:
-    """The user's columns and default sort applied to the list URL's `args`."""
-    from .search import parse_search
-    from .settings import get_settings
-
-    settings = get_settings()
-    fields = cf.active_fields(session)
-    choice = user_choice(session, user, settings, fields)
-    search = parse_search(args, fields, choice.sort, choice.direction)
-    return ListRequest(settings, fields, catalogue(settings, fields), choice, search,
-                       column_context(settings, fields, user))
+def column_context(settings, definitions, user) -> ColumnContext:
+    return ColumnContext(settings=settings, full_identity=sees_full_identity(user),
+                         fields={d.id: d for d in definitions})

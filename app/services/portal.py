@@ -11,12 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
 
+from ..errors import Invalid
 from ..extensions import db
 from ..models.customer import Customer
 from ..models.portal import CustomerUser, Invitation
 from ..security.roles import CUSTOMER_USER
 from . import links
-from .customers import CustomerInvalid
 from .identity import parse_email
 from .outbox import queue_email
 from .passwords import check_password
@@ -35,13 +35,6 @@ def _hash(token: str) -> str:
 def _password_hash(password: str) -> str:
     method = current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
     return generate_password_hash(password, method=method)
-
-
-def portal_link(user) -> CustomerUser | None:
-    """The customer-user record of `user`, or None for staff."""
-    if user is None or getattr(user, "is_anonymous", False):
-        return None
-    return db.session.execute(select(CustomerUser).where(CustomerUser.user_id == user.id)).scalar()
 
 
 def customer_users(customer: Customer) -> list[CustomerUser]:
@@ -66,14 +59,12 @@ def _invite(user: User, customer: Customer, session) -> str:
     return token
 
 
-def create_customer_user(customer: Customer, raw: dict, session=None) -> tuple[CustomerUser, str]:
-    """A portal login whose user name is an e-mail address, and its invitation e-mail.
+def create_customer_user(customer: Customer, raw: dict, session) -> tuple[CustomerUser, str]:
+    """A portal login whose user name is an e-mail address, and its invitation e-mail (not committed).
 
-    One transaction: the user, its link to the customer, the invitation and the queued
-    e-mail are all written or none is. The user has no password until the invitation is
-    used, and no portal rights beyond viewing its own customer until they are granted.
+    The user has no password until the invitation is used, and no portal rights beyond
+    viewing its own customer until they are granted.
     """
-    session = session or db.session
     errors = {}
     try:
         email = parse_email(raw.get("email", "")).lower()
@@ -91,41 +82,28 @@ def create_customer_user(customer: Customer, raw: dict, session=None) -> tuple[C
     ).first():
         errors["email"] = _l("There is already a login with this e-mail address.")
     if errors:
-        raise CustomerInvalid(errors)
+        raise Invalid(errors)
     sm = current_app.appbuilder.sm
-    try:
-        user = sm.user_model(
-            username=email, email=email, first_name=first, last_name=last, active=True,
-            password=_password_hash(secrets.token_urlsafe(32)),  # unusable until the invitation is accepted
-            roles=[sm.find_role(CUSTOMER_USER)],
-        )
-        session.add(user)
-        session.flush()
-        link = CustomerUser(user_id=user.id, customer_id=customer.id, can_edit_details=False, can_see_documents=False)
-        session.add(link)
-        token = _invite(user, customer, session)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    user = sm.user_model(
+        username=email, email=email, first_name=first, last_name=last, active=True,
+        password=_password_hash(secrets.token_urlsafe(32)),  # unusable until the invitation is accepted
+        roles=[sm.find_role(CUSTOMER_USER)],
+    )
+    session.add(user)
+    session.flush()
+    link = CustomerUser(user_id=user.id, customer_id=customer.id, can_edit_details=False, can_see_documents=False)
+    session.add(link)
+    token = _invite(user, customer, session)
     return link, token
 
 
-def set_rights(link: CustomerUser, can_edit_details: bool, can_see_documents: bool, session=None) -> None:
-    session = session or db.session
-    link.can_edit_details = bool(can_edit_details)
-    link.can_see_documents = bool(can_see_documents)
-    session.commit()
-
-
-def delete_customer_user(link: CustomerUser, session=None) -> None:
-    session = session or db.session
+def remove_login(link: CustomerUser, session) -> None:
+    """Delete a customer user's login and its tie to the customer (not committed)."""
     user = session.get(User, link.user_id)
     session.delete(link)
     if user is not None:
         user.roles = []
         session.delete(user)
-    session.commit()
 
 
 class InvitationInvalid(ValueError):
@@ -140,24 +118,21 @@ def find_invitation(token: str, session=None) -> Invitation:
     return invitation
 
 
-def accept_invitation(token: str, password: str, confirm: str, session=None) -> User:
-    """Set the password through a single-use invitation link."""
-    session = session or db.session
+def accept_invitation(token: str, password: str, confirm: str, session) -> User:
+    """Set the password through a single-use invitation link (not committed)."""
     invitation = find_invitation(token, session)
     user = session.get(User, invitation.user_id)
     if password != confirm:
-        raise CustomerInvalid({"confirm": _l("The passwords do not match.")})
+        raise Invalid({"confirm": _l("The passwords do not match.")})
     try:
         check_password(password, user.username)
     except ValueError as exc:
-        raise CustomerInvalid({"password": exc.args[0]}) from None
+        raise Invalid({"password": exc.args[0]}) from None
     # Claim the link atomically: of two simultaneous uses, only one gets rowcount 1.
     claimed = session.execute(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None)).values(used_at=_now())
     ).rowcount
     if claimed != 1:
-        session.rollback()
         raise InvitationInvalid(_l("This link is no longer valid. Ask for a new invitation."))
     user.password = _password_hash(password)
-    session.commit()
     return user

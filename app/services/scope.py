@@ -1,41 +1,95 @@
-"""Who sees which customers: the one row rule every path goes through (F27).
+"""Who sees which customers, and who may change which: the one row rule (F14, F27).
 
-A user with View sees every customer; with only "View only assigned", the customers
-assigned to them; otherwise none. Lookups by id go through `get_customer`, so a row
-outside the user's scope is simply not found (404), never "forbidden".
+- Staff with View see every customer; with only "View only assigned", the customers
+  assigned to them; otherwise none. Changing needs Edit (every customer) or "Edit only
+  assigned" (their own), and is always limited to what the user can also see: a role
+  with Edit but no View sees and changes nothing.
+- A customer user (portal login) sees only its own customer, and changes its details
+  only with the "may change the details" right.
+- A system actor (CLI without a user, scheduled jobs, accounting sync) sees everything.
+
+`CustomerScope` is that rule as a FAB filter: every ModelView and ModelRestApi on customers
+and their children has it in `base_filters`, and the commands use it through
+`get_customer`/`scoped`. A row outside the scope is simply not found (404), never
+"forbidden".
 """
 
-from flask import current_app
-from sqlalchemy import false, select
+from flask import g, has_app_context
+from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, false, select
 
 from ..extensions import db
 from ..models.customer import Customer
-from ..security.rights import CUSTOMER, EDIT, EDIT_ASSIGNED, VIEW, VIEW_ASSIGNED
+from ..models.portal import CustomerUser
+from ..security.access import current_actor, holds, is_system
+from ..security.rights import EDIT, EDIT_ASSIGNED, PORTAL, PORTAL_USE, VIEW, VIEW_ASSIGNED
 
 
-def _user_has(sm, user, permission: str) -> bool:
-    """Whether any of `user`'s roles (groups included) holds `permission` on Customer; the
-    security manager answers from its per-request cache of the roles' permissions."""
-    if getattr(user, "is_anonymous", False):
-        return False
-    role_ids = [role.id for role in sm.get_user_roles(user)]
-    return bool(role_ids) and sm.exist_permission_on_roles(CUSTOMER, permission, role_ids)
-
-
-def scope_condition(user, read_permission=VIEW, assigned_permission=VIEW_ASSIGNED):
-    """A WHERE clause for the customers `user` may see (or change, with EDIT rights)."""
-    if user is None or getattr(user, "is_anonymous", False):
-        return false()
-    if _user_has(current_app.appbuilder.sm, user, read_permission):
+def portal_link(user) -> CustomerUser | None:
+    """The customer-user record of `user` (read once per app context), or None for staff."""
+    if user is None or is_system(user) or getattr(user, "is_anonymous", False) or user.id is None:
         return None
-    if _user_has(current_app.appbuilder.sm, user, assigned_permission):
+    cache = g.setdefault("_portal_links", {}) if has_app_context() else {}
+    if user.id not in cache:
+        cache[user.id] = db.session.execute(select(CustomerUser).where(CustomerUser.user_id == user.id)).scalar()
+    return cache[user.id]
+
+
+def _staff_condition(user, everything: str, assigned: str):
+    if holds(user, everything):
+        return None
+    if holds(user, assigned):
         return Customer.assigned_to_id == user.id
     return false()
 
 
+def scope_condition(user, for_edit: bool = False):
+    """A WHERE clause on Customer for the customers `user` may see (or change); None: all."""
+    if is_system(user):
+        return None
+    if user is None or getattr(user, "is_anonymous", False) or not getattr(user, "is_active", True):
+        return false()
+    view = _staff_condition(user, VIEW, VIEW_ASSIGNED)
+    if holds(user, PORTAL_USE, view_menu=PORTAL) and view is not None:
+        link = portal_link(user)  # a customer user: its own customer only
+        if link is None or (for_edit and not link.can_edit_details):
+            return false()
+        return Customer.id == link.customer_id
+    if not for_edit:
+        return view
+    edit = _staff_condition(user, EDIT, EDIT_ASSIGNED)
+    if view is None:
+        return edit
+    return view if edit is None else and_(view, edit)
+
+
 def scoped(query, user, for_edit: bool = False):
-    condition = scope_condition(user, *((EDIT, EDIT_ASSIGNED) if for_edit else (VIEW, VIEW_ASSIGNED)))
+    """`query` (over Customer) cut down to what `user` may see, or change with `for_edit`."""
+    condition = scope_condition(user, for_edit)
     return query if condition is None else query.where(condition)
+
+
+class CustomerScope(BaseFilter):
+    """The row rule as a FAB filter, on Customer ("id") or on a child's customer relationship.
+
+    FAB applies `base_filters` with value None: the current user's view scope. Commands pass
+    `(user, for_edit)` explicitly.
+    """
+
+    name = _l("Visible customers")
+    arg_name = None  # a base filter only; never offered in FAB's search form
+
+    def apply(self, query, value):
+        user, for_edit = value if value else (current_actor(), False)
+        condition = scope_condition(user, for_edit)
+        if condition is None:
+            return query
+        if self.column_name == "id":
+            return query.where(condition)
+        model = self.datamodel.obj
+        customer_id = getattr(model, f"{self.column_name}_id")
+        return query.where(customer_id.in_(select(Customer.id).where(condition)))
 
 
 def get_customer(customer_id, user, for_edit: bool = False, session=None) -> Customer | None:
@@ -44,27 +98,19 @@ def get_customer(customer_id, user, for_edit: bool = False, session=None) -> Cus
         customer_id = int(customer_id)
     except (TypeError, ValueError):
         return None
+    if not -2**63 <= customer_id < 2**63:
+        return None
     session = session or db.session
     return session.execute(scoped(select(Customer).where(Customer.id == customer_id), user, for_edit)).scalar()
 
 
-def selectable_customers(user, session=None):
+def selectable_customers(user):
     """Customers that may be chosen for new orders: visible and active (F16, F19)."""
     return scoped(select(Customer).where(Customer.active.is_(True)), user)
 
 
-def bulk_selection(user, for_edit: bool, ids=None, search=None, fields=(), session=None) -> list[int]:
-    """The ids a bulk action may touch: the chosen `ids`, or every customer matching `search`,
-    always cut down to the user's scope (view scope, or edit scope with `for_edit`)."""
-    from .search import filtered_query
-
+def customer_ids_in_scope(ids, user, for_edit: bool, session=None) -> list[int]:
+    """Of `ids` (untrusted), those `user` may see (or change); at most 10,000."""
     session = session or db.session
-    if search is not None:
-        query = filtered_query(search, user, fields, session.get_bind().dialect.name)
-        if for_edit:
-            query = scoped(query, user, for_edit=True)
-        query = query.with_only_columns(Customer.id)
-    else:
-        wanted = [int(i) for i in (ids or []) if str(i).isdigit()][:10_000]
-        query = scoped(select(Customer.id).where(Customer.id.in_(wanted)), user, for_edit=for_edit)
-    return list(session.execute(query).scalars())
+    wanted = [int(i) for i in (ids or []) if str(i).isdigit() and len(str(i)) < 19][:10_000]
+    return list(session.execute(scoped(select(Customer.id).where(Customer.id.in_(wanted)), user, for_edit)).scalars())

@@ -13,7 +13,9 @@ from ..database import contains_ci
 from ..models.custom_fields import CustomFieldValue
 from ..models.customer import CUSTOMER_TYPES, Contact, Customer
 from . import custom_fields as cf
+from . import customer_fields as registry
 from .scope import scoped
+from .settings import get_settings
 
 PAGE_SIZES = (25, 50, 100)
 STATUSES = ("active", "inactive", "all")
@@ -37,6 +39,7 @@ class CustomerSearch:
     customer_type: str = ""
     assigned: str = ""  # "" any, "none", or a user id
     custom: dict = field(default_factory=dict)  # field id -> value
+    fields: dict = field(default_factory=dict)  # registry key -> value (`f_<key>` filters)
     sort: str = "name"
     direction: str = "asc"
     page: int = 1
@@ -58,6 +61,7 @@ class CustomerSearch:
             "size": self.page_size,
         }
         values.update({f"cf_{k}": v for k, v in self.custom.items()})
+        values.update({f"f_{k}": v for k, v in self.fields.items()})
         values.update(changes)
         defaults = CustomerSearch()
         skip = {"status": defaults.status, "sort": self.default_sort, "dir": self.default_direction,
@@ -90,6 +94,10 @@ def parse_search(args, fields, default_sort: str | None = None, default_directio
         value = (args.get(f"cf_{definition.id}") or "").strip()[:200]
         if value:
             search.custom[definition.id] = value
+    for entry in registry.filter_fields(get_settings()):
+        value = (args.get(f"f_{entry.key}") or "").strip()[:200]
+        if value:
+            search.fields[entry.key] = value
     if args.get("sort") in SORT_COLUMNS:
         search.sort = args["sort"]
     if args.get("dir") in ("asc", "desc"):
@@ -110,6 +118,17 @@ def _custom_condition(definition, value: str, dialect: str):
         except ValueError:
             return None
     return exists().where(CustomFieldValue.customer_id == Customer.id, condition, match)
+
+
+def _field_condition(key: str, value: str, dialect: str):
+    """A registry field's filter: equal for choices and yes/no, "contains" for text."""
+    entry = next(e for e in registry.FIELDS if e.key == key)
+    column = getattr(Customer, key)
+    if entry.kind == "bool":
+        return column.is_(value == "1")
+    if entry.kind == "choice":
+        return column == value
+    return contains_ci(column, value, dialect)
 
 
 def _text_matches(q: str, dialect: str, combine=union):
@@ -156,6 +175,8 @@ def filtered_query(search: CustomerSearch, user, fields, dialect: str, *, unscop
         query = query.where(Customer.id.in_(sorted(match_ids)) if match_ids else false())
     elif search.q:
         query = query.where(Customer.id.in_(_text_matches(search.q, dialect)))
+    for key, value in search.fields.items():
+        query = query.where(_field_condition(key, value, dialect))
     by_id = {f.id: f for f in fields}
     for field_id, value in search.custom.items():
         condition = _custom_condition(by_id[field_id], value, dialect)
@@ -218,8 +239,13 @@ def search_customers(session, search: CustomerSearch, user, fields) -> tuple[lis
     return page.customers, page.total
 
 
-def assignable_users(session):
-    """Users a customer can be assigned to: the one rule in app/services/assignment.py."""
-    from .assignment import assignable_users as staff
+def bulk_selection(user, for_edit: bool, search: CustomerSearch, fields=(), session=None) -> list[int]:
+    """The ids of every customer matching `search` that a bulk action of `user` may touch
+    (view scope, or edit scope with `for_edit`)."""
+    from ..extensions import db
 
-    return staff(session)
+    session = session or db.session
+    query = filtered_query(search, user, fields, session.get_bind().dialect.name)
+    if for_edit:
+        query = scoped(query, user, for_edit=True)
+    return list(session.execute(query.with_only_columns(Customer.id)).scalars())

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
+from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
 from .documents import DocumentView
 from .import_export import ImportExportView
@@ -14,6 +15,8 @@ from .settings import SettingsView
 
 def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ImportExportView)  # upload register, export, list columns (F22–F24)
+    for related in (ContactInlineView, AddressInlineView, CustomerArticleInlineView):  # the card's related views
+        appbuilder.add_view_no_menu(related)
     appbuilder.add_view(
         CustomerView, MENU_CUSTOMERS, label=_l("Customers"), icon="fa-users",
         category=MENU_REGISTER, category_label=_l("Customer register"),

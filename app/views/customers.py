@@ -1,28 +1,39 @@
-"""The customer register: list with search, the customer card, and its forms.
+"""The customer register on FAB's ModelView: list, card, forms and actions.
 
-Thin: parse the request, call app/services, render. Every lookup goes through
-`scope.get_customer`, so a customer outside the user's rights is a 404.
+FAB generates the routes, the add/edit flow, the related views (contacts, addresses,
+customer articles) and the actions; we fill in what the register needs:
+- the list is our own fast page (search over contacts, per-user columns, bounded count);
+- the form is built per request from the field registry (settings, custom fields) and
+  checked by the service's rule, so a refused form keeps what was typed;
+- every write goes through `app/commands` (the datamodel is a `CommandInterface`);
+- `CustomerScope` is the base filter, and each route checks its F27 right, "any of" the
+  rights that allow it (View or View only assigned, …), before FAB runs.
+Assign, activate, inactivate and renumber are FAB actions, from the card (one customer)
+or the list (the chosen ones, or all that match the filter), each with a confirmation.
 """
 
-from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
+from __future__ import annotations
 
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.actions import action
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField
+
+from ..commands import assignment as assign_cmd
+from ..commands import customers as commands
+from ..errors import EditConflict, Invalid
 from ..extensions import db
-from ..models.article import (
-    CUSTOMER_ARTICLE_KINDS,
-    SERVICE_ARTICLE,
-    WORK_ORDER_ARTICLE,
-    Article,
-    CustomerArticle,
-)
-from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Contact
+from ..models.article import CUSTOMER_ARTICLE_KINDS, SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
+from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Customer
 from ..models.discount import DiscountLetter
-from ..security.access import requires, user_can
+from ..security.access import current_actor, requires, user_can
 from ..security.rights import (
+    ASSIGN,
+    CHANGE_CUSTOMER_NUMBER,
     CREATE,
     CUSTOMER,
     CUSTOMER_PERMISSIONS,
@@ -33,22 +44,20 @@ from ..security.rights import (
     VIEW_ASSIGNED,
 )
 from ..services import custom_fields as cf
-from ..services import customers as svc
+from ..services import customer_fields as registry
+from ..services import customers as rules
+from ..services.assignment import assignable_users
+from ..services.list_choice import resolve_list
 from ..services.list_columns import display_value as cell_text
-from ..services.list_columns import load_options, resolve_list
-from ..services.scope import get_customer
-from ..services.search import PAGE_SIZES, SORT_COLUMNS, assignable_users, search_page
+from ..services.list_columns import load_options, sees_full_identity
+from ..services.scope import CustomerScope, customer_ids_in_scope, get_customer
+from ..services.search import PAGE_SIZES, SORT_COLUMNS, bulk_selection, parse_search, search_page
 from ..services.settings import get_settings
 from ..services.vat import shows_prices_including_vat
-from .customer_actions import BULK_ACTIONS, CustomerActionsMixin
-from .forms import (
-    IDENTITY_LABELS,
-    AddressForm,
-    ConfirmForm,
-    ContactForm,
-    CustomerArticleForm,
-    customer_form_class,
-)
+from .command_views import CommandInterface, FormFactory, ServiceForm
+from .customer_card import CustomerCardMixin
+from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
+from .forms import ConfirmForm, CustomerArticleForm, ServiceCheckedSelect, customer_form_class, form_sections
 
 ADDRESS_TITLES = {
     INVOICE: _l("Invoice address"),
@@ -58,142 +67,116 @@ ADDRESS_TITLES = {
 ARTICLE_TITLES = {SERVICE_ARTICLE: _l("Service articles"), WORK_ORDER_ARTICLE: _l("Work-order articles")}
 ARTICLE_SETTINGS = {SERVICE_ARTICLE: "show_service_articles", WORK_ORDER_ARTICLE: "show_work_order_articles"}
 
-
-def _put_errors(form, errors: dict) -> None:
-    for name, message in errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors or []) + [message]
-        else:
-            flash(message, "danger")
-
-
-def contact_of(customer, contact_id):
-    """The customer's own contact, or 404 (never another customer's, whatever the URL says)."""
-    if contact_id is None:
-        return None
-    contact = next((c for c in customer.contacts if c.id == contact_id), None)
-    if contact is None:
-        abort(404)
-    return contact
+# The actions, the rights that allow each (any of them), and whether they change the customer
+# (edit scope) or only its assignment (view scope).
+ACTIONS = {
+    "assign": (_l("Assign technician"), (ASSIGN,), False),
+    "inactivate": (_l("Inactivate"), (EDIT, EDIT_ASSIGNED), True),
+    "activate": (_l("Activate"), (EDIT, EDIT_ASSIGNED), True),
+    "renumber": (_l("Change customer number"), (CHANGE_CUSTOMER_NUMBER,), True),
+}
+MULTIPLE_ACTIONS = ("assign", "inactivate", "activate")
 
 
-def submit_contact_form(customer, contact):
-    """Show or save the contact form (card and portal alike); returns (form, saved)."""
-    form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
-    if form.validate_on_submit():
-        try:
-            svc.save_contact(customer, {k: v for k, v in form.data.items() if k != "csrf_token"}, contact)
-        except svc.CustomerInvalid as exc:
-            _put_errors(form, exc.errors)
-        else:
-            flash(_l("The contact was saved."), "success")
-            return form, True
-    return form, False
+# -- the form ------------------------------------------------------------------------------
 
 
-def submit_address_form(customer, kind):
-    """Show or save one address form (card and portal alike); returns (form, saved)."""
-    if kind not in ADDRESS_KINDS:
-        abort(404)
-    address = customer.address(kind)
-    if request.method == "GET":
-        form = AddressForm(obj=address)
-        if address is not None:
-            form.postcode.data = address.postcode_display
-    else:
-        form = AddressForm()
-    if form.validate_on_submit():
-        try:
-            svc.save_address(customer, kind, {k: v for k, v in form.data.items() if k != "csrf_token"})
-        except svc.CustomerInvalid as exc:
-            _put_errors(form, exc.errors)
-        else:
-            flash(_l("The address was saved."), "success")
-            return form, True
-    return form, False
+def _letters():
+    return db.session.execute(select(DiscountLetter).order_by(DiscountLetter.name)).scalars().all()
 
 
-def _customer_raw(form, fields) -> dict:
-    raw = {name: form[name].data for name in form.data if name != "csrf_token"}
-    raw["discount_letter_ids"] = form.discount_letter_ids.data or []
-    for definition in fields:
-        if definition.field_type == "boolean":
-            raw[f"cf_{definition.id}"] = "1" if form[f"cf_{definition.id}"].data else "0"
-    return raw
+class CustomerFormBase(ServiceForm):
+    is_new = False
+    skip = ("csrf_token", "version")
+
+    def check(self, values: dict) -> dict:
+        prepared = rules.Prepared(db.session)
+        _clean, errors = rules.clean_customer(values, db.session, prepared, check_number=self.is_new)
+        customer_id = getattr(self, "_id", None)  # FAB sets it on an edit form
+        if customer_id is not None and self.version.data:
+            stored = db.session.get(Customer, customer_id)
+            if stored is not None and str(stored.version) != str(self.version.data):
+                errors["version"] = EditConflict.message
+        return errors
+
+    def populate_obj(self, obj) -> None:
+        obj.submitted = self.values()
+        obj.submitted_version = int(self.version.data) if str(self.version.data or "").isdigit() else None
 
 
-def _customer_form_data(customer) -> MultiDict:
-    data = MultiDict({"version": str(customer.version)})
-    for name in (
-        "name", "customer_type", "identity_number", "comment", "vat_type", "language", "cost_centre",
-        "tax_reduction_personnummer", "property_designation", "housing_coop_org_number", "apartment_number",
-    ):
-        value = getattr(customer, name)
-        if value is not None:
-            data[name] = value
-    for flag in svc.F13_FLAGS:
-        if getattr(customer, flag):
-            data[flag] = "y"
-    invoice = customer.address(INVOICE)
-    if invoice is not None:
-        for part in svc.ADDRESS_PARTS:
-            value = getattr(invoice, part)
-            if value:
-                data[f"invoice_{part}"] = invoice.postcode_display if part == "postcode" else value
-    for letter in customer.discount_letters:
-        data.add("discount_letter_ids", str(letter.id))
-    for value in customer.custom_values:
-        if value.field.field_type == "boolean":
-            if value.value == "1":
-                data[f"cf_{value.field_id}"] = "y"
-        elif value.value is not None:
-            data[f"cf_{value.field_id}"] = value.value
-    return data
+def build_customer_form(is_new: bool):
+    settings = get_settings()
+    base = customer_form_class(settings, cf.active_fields(db.session), _letters(), is_new)
+    return type("CustomerForm", (CustomerFormBase, base), {"is_new": is_new})
 
 
-class CustomerView(CustomerActionsMixin, BaseView):
+class NewCustomerForm(FormFactory):
+    @classmethod
+    def build(cls):
+        return build_customer_form(is_new=True)
+
+
+class EditCustomerForm(FormFactory):
+    @classmethod
+    def build(cls):
+        return build_customer_form(is_new=False)
+
+
+def _create(item, values, *, by):
+    commands.create_customer(values, by=by, customer=item)
+    g.saved_customer_id = item.id
+
+
+def _update(item, values, *, by):
+    commands.update_customer(item, values, by=by, expected_version=getattr(item, "submitted_version", None))
+
+
+customer_interface = CommandInterface(Customer, create=_create, update=_update, delete=commands.delete_customer)
+
+
+# -- the action forms ------------------------------------------------------------------------
+
+
+class AssignForm(FlaskForm):
+    technician = ServiceCheckedSelect(_l("Technician"), choices=[])
+
+
+class RenumberForm(FlaskForm):
+    customer_number = StringField(_l("New customer number"))
+
+
+def technician_choices() -> list[tuple[str, str]]:
+    return [("", ""), ("none", str(_l("Nobody (remove the assignment)")))] + [
+        (str(u.id), f"{u.first_name} {u.last_name} ({u.username})") for u in assignable_users()
+    ]
+
+
+class CustomerView(CustomerCardMixin, ModelView):
     route_base = "/customers"
     default_view = "list"
+    datamodel = customer_interface
     class_permission_name = CUSTOMER
-    base_permissions = CUSTOMER_PERMISSIONS
+    base_permissions = CUSTOMER_PERMISSIONS  # every "Customer" view declares the same set (FAB-NOTES §2.1)
+    method_permission_name = {"assign": "assign", "activate": "edit", "inactivate": "edit",
+                              "renumber": "change_customer_number"}
+    base_filters = [["id", CustomerScope, None]]
+    add_form = NewCustomerForm
+    edit_form = EditCustomerForm
+    # FAB's own list, search and show are replaced by ours; these keep its set-up light.
+    list_columns = show_columns = add_columns = edit_columns = ["name"]
+    search_columns = order_columns = []
 
-    # -- helpers ---------------------------------------------------------------
-    def _customer_or_404(self, customer_id, for_edit=False):
-        customer = get_customer(customer_id, current_user, for_edit=for_edit)
-        if customer is None:
-            abort(404)
-        return customer
+    related_views = [ContactInlineView, AddressInlineView, CustomerArticleInlineView]
 
-    def _form_class(self, is_new):
-        session = db.session
-        letters = session.execute(select(DiscountLetter).order_by(DiscountLetter.name)).scalars().all()
-        return customer_form_class(
-            get_settings(), cf.active_fields(session), letters, svc.offered_languages(), is_new
-        )
-
-    def _render_form(self, form, customer=None):
-        fields = cf.active_fields(db.session)
-        chosen_type = form.customer_type.data or "company"
-        form.identity_number.label.text = IDENTITY_LABELS.get(chosen_type, IDENTITY_LABELS["company"])
-        title = _l("Edit customer") if customer else _l("Add customer")
-        return self.render_template(
-            "customers/form.html",
-            form=form,
-            customer=customer,
-            custom_fields=fields,
-            settings=get_settings(),
-            identity_labels={k: str(v) for k, v in IDENTITY_LABELS.items()},
-            title=title,
-        )
-
-    # -- list ----------------------------------------------------------------
+    # -- list (F21–F23) ------------------------------------------------------------------
+    @expose("/list/")
     @expose("/")
     @requires(VIEW, VIEW_ASSIGNED)
     def list(self):
         session = db.session
-        listing = resolve_list(session, request.args, current_user)  # the user's columns and sort (F23)
+        listing = resolve_list(session, request.args, current_actor())  # the user's columns and sort (F23)
         fields, search = listing.fields, listing.search
-        page = search_page(session, search, current_user, fields, options=load_options(listing.columns))
+        page = search_page(session, search, current_actor(), fields, options=load_options(listing.columns))
         return self.render_template(
             "customers/list.html",
             customers=page.customers,
@@ -201,6 +184,7 @@ class CustomerView(CustomerActionsMixin, BaseView):
             total_exact=page.exact,
             search=search,
             custom_fields=fields,
+            filter_fields=registry.filter_fields(listing.settings),
             columns=listing.columns,
             listing=listing,
             cell=cell_text,
@@ -209,180 +193,248 @@ class CustomerView(CustomerActionsMixin, BaseView):
             sort_columns=SORT_COLUMNS,
             pages=page.pages,
             settings=listing.settings,
-            display_name=svc.display_name,
+            display_name=rules.display_name,
             can_create=user_can(CREATE),
             can_import=user_can(CREATE, EDIT),
-            display_value=cf.display_value,
-            bulk_actions=[(name, label) for name, (label, rights, _e) in BULK_ACTIONS.items() if user_can(*rights)],
+            bulk_actions=[(name, ACTIONS[name][0]) for name in MULTIPLE_ACTIONS if user_can(*ACTIONS[name][1])],
             title=_l("Customers"),
         )
 
-    # -- card ----------------------------------------------------------------
-    @expose("/<int:customer_id>")
+    # -- card ----------------------------------------------------------------------------
+    def _customer_or_404(self, pk, for_edit: bool = False) -> Customer:
+        customer = get_customer(pk, current_actor(), for_edit=for_edit)
+        if customer is None:
+            abort(404)
+        return customer
+
+    @expose("/<int:pk>")
     @requires(VIEW, VIEW_ASSIGNED)
-    def show(self, customer_id):
-        customer = self._customer_or_404(customer_id)
+    def show(self, pk):
+        customer = self._customer_or_404(pk)
         settings = get_settings()
         session = db.session
-        values = {v.field_id: v.value for v in customer.custom_values}
-        custom = [(f, cf.display_value(f, values.get(f.id))) for f in cf.active_fields(session)]
+        definitions = cf.active_fields(session)
         articles = {kind: [a for a in customer.articles if a.kind == kind] for kind in CUSTOMER_ARTICLE_KINDS}
         article_form = CustomerArticleForm()
         article_form.article_id.choices = [
             (str(a.id), f"{a.article_number} {a.name}")
             for a in session.execute(select(Article).order_by(Article.article_number)).scalars()
         ]
-        can_edit = get_customer(customer_id, current_user, for_edit=True) is not None and user_can(EDIT, EDIT_ASSIGNED)
+        can_edit = get_customer(pk, current_actor(), for_edit=True) is not None
         return self.render_template(
             "customers/show.html",
             customer=customer,
             settings=settings,
-            custom=custom,
+            card_sections=card_sections(customer, settings, definitions, sees_full_identity(current_actor())),
             articles=articles,
             article_titles=ARTICLE_TITLES,
             article_settings=ARTICLE_SETTINGS,
             article_form=article_form,
             address_titles=ADDRESS_TITLES,
             address_kinds=ADDRESS_KINDS,
-            identity_label=IDENTITY_LABELS[customer.customer_type],
             includes_vat=shows_prices_including_vat(customer, settings),
-            languages=svc.offered_languages(),
             can_edit=can_edit,
             can_delete=user_can(DELETE),
+            can_activate=can_edit,
+            can_assign=user_can(ASSIGN),
+            can_renumber=user_can(CHANGE_CUSTOMER_NUMBER),
             confirm_form=ConfirmForm(),
-            display_name=svc.display_name(customer, settings),
+            display_name=rules.display_name(customer, settings),
             title=customer.name,
             **self.card_extras(customer),
         )
 
-    # -- add / edit / delete -------------------------------------------------
+    # -- add / edit / delete (FAB's flow, our form and commands) -------------------------
+    def _render_form(self, form, customer=None):
+        settings = get_settings()
+        return self.render_template(
+            "customers/form.html",
+            form=form,
+            customer=customer,
+            sections=form_sections(form, settings, cf.active_fields(db.session)),
+            identity_labels={k: str(v) for k, v in registry.IDENTITY_LABELS.items()},
+            title=_l("Edit customer") if customer else _l("Add customer"),
+        )
+
+    def _label_identity(self, form):
+        if "identity_number" in form:
+            chosen = form.customer_type.data if "customer_type" in form else None
+            form.identity_number.label.text = registry.IDENTITY_LABELS.get(chosen or "company")
+
     @expose("/add", methods=["GET", "POST"])
     @requires(CREATE)
     def add(self):
-        form = self._form_class(is_new=True)()
-        if form.validate_on_submit():
-            try:
-                customer = svc.create_customer(_customer_raw(form, cf.active_fields(db.session)))
-            except svc.CustomerInvalid as exc:
-                _put_errors(form, exc.errors)
-            else:
-                flash(_l("Customer %(number)s %(name)s was created.", number=customer.customer_number,
-                         name=customer.name), "success")
-                return redirect(url_for(".show", customer_id=customer.id))
+        widgets = self._add()
+        if widgets is None:
+            customer_id = g.pop("saved_customer_id", None)
+            if customer_id is None:
+                return redirect(url_for(".add"))
+            return redirect(url_for(".show", pk=customer_id))
+        form = widgets["add"].template_args["form"]
+        self._label_identity(form)
         return self._render_form(form)
 
-    @expose("/<int:customer_id>/edit", methods=["GET", "POST"])
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
     @requires(EDIT, EDIT_ASSIGNED)
-    def edit(self, customer_id):
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        form_class = self._form_class(is_new=False)
-        if request.method == "POST":
-            form = form_class()
-            if form.validate_on_submit():
-                try:
-                    svc.update_customer(customer, _customer_raw(form, cf.active_fields(db.session)),
-                                        expected_version=request.form.get("version", type=int))
-                except svc.EditConflict as exc:
-                    flash(exc.message, "danger")
-                except svc.CustomerInvalid as exc:
-                    _put_errors(form, exc.errors)
-                else:
-                    flash(_l("The customer was saved."), "success")
-                    return redirect(url_for(".show", customer_id=customer.id))
-        else:
-            form = form_class(formdata=_customer_form_data(customer))
+    def edit(self, pk):
+        customer = self._customer_or_404(pk, for_edit=True)
+        widgets = self._edit(pk)
+        if widgets is None:
+            return redirect(url_for(".show", pk=pk))
+        form = widgets["edit"].template_args["form"]
+        self._label_identity(form)
         return self._render_form(form, customer)
 
-    @expose("/<int:customer_id>/delete", methods=["POST"])
+    def prefill_form(self, form, pk):
+        customer = db.session.get(Customer, pk)
+        prepared = rules.Prepared(db.session)
+        for key, value in rules.customer_values(customer, prepared).items():
+            if key in form:
+                form[key].data = value
+        form.version.data = str(customer.version)
+
+    @expose("/<int:pk>/delete", methods=["POST"])
     @requires(DELETE)
-    def delete(self, customer_id):
-        customer = self._customer_or_404(customer_id)
+    def delete(self, pk):
+        customer = self._customer_or_404(pk)
         if ConfirmForm().validate_on_submit():
             name = customer.name
-            db.session.delete(customer)
-            db.session.commit()
-            flash(_l("Customer %(name)s was deleted.", name=name), "success")
-        return redirect(url_for(".list"))
+            self._delete(pk)
+            if get_customer(pk, current_actor()) is None:
+                flash(_l("Customer %(name)s was deleted.", name=name), "success")
+                return redirect(url_for(".list"))
+        return redirect(url_for(".show", pk=pk))
 
-    # -- contacts ------------------------------------------------------------
-    @expose("/<int:customer_id>/contacts/new", methods=["GET", "POST"])
-    @expose("/<int:customer_id>/contacts/<int:contact_id>", methods=["GET", "POST"])
-    @requires(EDIT, EDIT_ASSIGNED)
-    def contact_form(self, customer_id, contact_id=None):
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        contact = contact_of(customer, contact_id)
-        form, saved = submit_contact_form(customer, contact)
-        if saved:
-            return redirect(url_for(".show", customer_id=customer.id) + "#contacts")
-        title = _l("Edit contact") if contact else _l("Add contact")
-        return self.render_template("customers/subform.html", form=form, customer=customer, title=title)
+    # -- actions (F1, F19, F20) -----------------------------------------------------------
+    def may_run_action(self, name: str) -> bool:
+        return name in ACTIONS and user_can(*ACTIONS[name][1])
 
-    @expose("/<int:customer_id>/contacts/<int:contact_id>/delete", methods=["POST"])
-    @requires(EDIT, EDIT_ASSIGNED)
-    def contact_delete(self, customer_id, contact_id):
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        contact = db.session.get(Contact, contact_id)
-        if contact is None or contact.customer_id != customer.id:
+    @action("assign", _l("Assign technician"), single=True, multiple=True)
+    def assign(self, items):
+        return self._confirm_redirect("assign", items)
+
+    @action("inactivate", _l("Inactivate"), single=True, multiple=True)
+    def inactivate(self, items):
+        return self._confirm_redirect("inactivate", items)
+
+    @action("activate", _l("Activate"), single=True, multiple=True)
+    def activate(self, items):
+        return self._confirm_redirect("activate", items)
+
+    @action("renumber", _l("Change customer number"), single=True, multiple=False)
+    def renumber(self, items):
+        return self._confirm_redirect("renumber", items)
+
+    def _confirm_redirect(self, name, items):
+        items = items if isinstance(items, list) else [items]
+        return redirect(url_for(".confirm_action", name=name, ids=[i.id for i in items]))
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):
+        """An action on one customer (the card): rights, then scope, then FAB's action."""
+        if not self.may_run_action(name):
+            abort(403 if current_actor().is_authenticated else 404)
+        customer = self._customer_or_404(pk, for_edit=ACTIONS[name][2])
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        return self.actions[name].func(customer)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        """An action on the list's chosen customers, or on all that match the list's filter."""
+        name = request.form.get("action", "")
+        if name not in MULTIPLE_ACTIONS:
             abort(404)
-        if ConfirmForm().validate_on_submit():
-            svc.delete_contact(contact)
-            flash(_l("The contact was deleted."), "success")
-        return redirect(url_for(".show", customer_id=customer.id) + "#contacts")
+        if not self.may_run_action(name):
+            abort(403)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        if request.form.get("all_matching") == "1":
+            keep = {k: v for k, v in request.form.items() if k not in ("csrf_token", "action", "rowid", "all_matching")}
+            return redirect(url_for(".confirm_action", name=name, all_matching=1, **keep))
+        ids = customer_ids_in_scope(request.form.getlist("rowid"), current_actor(), ACTIONS[name][2])
+        if not ids:
+            flash(_l("No customers were selected."), "warning")
+            return redirect(url_for(".list"))
+        return redirect(url_for(".confirm_action", name=name, ids=ids))
 
-    # -- addresses -----------------------------------------------------------
-    @expose("/<int:customer_id>/addresses/<kind>", methods=["GET", "POST"])
-    @requires(EDIT, EDIT_ASSIGNED)
-    def address_form(self, customer_id, kind):
-        if kind not in ADDRESS_KINDS:
-            abort(404)
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        form, saved = submit_address_form(customer, kind)
-        if saved:
-            return redirect(url_for(".show", customer_id=customer.id) + "#addresses")
-        return self.render_template(
-            "customers/subform.html", form=form, customer=customer, title=ADDRESS_TITLES[kind]
-        )
+    def _action_ids(self, name) -> list[int]:
+        for_edit = ACTIONS[name][2]
+        args = request.values
+        if args.get("all_matching") == "1":
+            definitions = cf.active_fields(db.session)
+            return bulk_selection(current_actor(), for_edit, search=parse_search(args, definitions),
+                                  fields=definitions)
+        return customer_ids_in_scope(args.getlist("ids"), current_actor(), for_edit)
 
-    @expose("/<int:customer_id>/addresses/<kind>/delete", methods=["POST"])
-    @requires(EDIT, EDIT_ASSIGNED)
-    def address_delete(self, customer_id, kind):
-        if kind not in (VISITING, POSTAL):
+    @expose("/actions/<name>", methods=["GET", "POST"])
+    def confirm_action(self, name):
+        """Says what will happen to how many customers, asks what it needs, then runs the command."""
+        if name not in ACTIONS:
             abort(404)
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        if ConfirmForm().validate_on_submit():
-            svc.delete_address(customer, kind)
-            flash(_l("The address was removed."), "success")
-        return redirect(url_for(".show", customer_id=customer.id) + "#addresses")
-
-    # -- customer articles (F9) ----------------------------------------------
-    @expose("/<int:customer_id>/articles/<kind>", methods=["POST"])
-    @requires(EDIT, EDIT_ASSIGNED)
-    def article_add(self, customer_id, kind):
-        if kind not in CUSTOMER_ARTICLE_KINDS or not get_settings()[ARTICLE_SETTINGS[kind]]:
-            abort(404)
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        form = CustomerArticleForm()
+        if not self.may_run_action(name):
+            abort(403 if current_actor().is_authenticated else 404)
+        ids = self._action_ids(name)
+        if not ids:
+            flash(_l("No customers were selected."), "warning")
+            return redirect(url_for(".list"))
+        if name == "renumber" and len(ids) != 1:
+            abort(400)
+        form = {"assign": AssignForm, "renumber": RenumberForm}.get(name, FlaskForm)()
+        if name == "assign":
+            form.technician.choices = technician_choices()
+        back = url_for(".show", pk=ids[0]) if len(ids) == 1 and request.values.get("all_matching") != "1" \
+            else url_for(".list")
         if form.validate_on_submit():
             try:
-                svc.add_customer_article(customer, kind, {k: v for k, v in form.data.items() if k != "csrf_token"})
-            except svc.CustomerInvalid as exc:
-                for message in exc.errors.values():
-                    flash(message, "danger")
+                message = self._run_action(name, ids, form)
+            except Invalid as exc:
+                for field_name, error in exc.errors.items():
+                    if field_name in form:
+                        form[field_name].errors = list(form[field_name].errors or []) + [error]
+                    else:
+                        flash(error, "danger")
             else:
-                flash(_l("The article was added."), "success")
-        return redirect(url_for(".show", customer_id=customer.id) + "#articles")
+                flash(message, "success")
+                return redirect(back)
+        elif request.method == "GET" and name == "renumber":
+            form.customer_number.data = db.session.get(Customer, ids[0]).customer_number
+        sample = db.session.execute(select(Customer).where(Customer.id.in_(ids[:10])).order_by(Customer.name)).scalars()
+        keep = [(k, v) for k, v in request.values.items(multi=True)
+                if k not in ("csrf_token", "technician", "customer_number")]
+        return self.render_template("customers/confirm_action.html", form=form, action=name,
+                                    title=ACTIONS[name][0], count=len(ids), sample=list(sample), keep=keep,
+                                    back=back)
 
-    @expose("/<int:customer_id>/articles/row/<int:row_id>/delete", methods=["POST"])
-    @requires(EDIT, EDIT_ASSIGNED)
-    def article_delete(self, customer_id, row_id):
-        customer = self._customer_or_404(customer_id, for_edit=True)
-        row = db.session.get(CustomerArticle, row_id)
-        if row is None or row.customer_id != customer.id:
-            abort(404)
-        if ConfirmForm().validate_on_submit():
-            svc.remove_customer_article(row)
-            flash(_l("The article was removed."), "success")
-        return redirect(url_for(".show", customer_id=customer.id) + "#articles")
+    def _run_action(self, name, ids, form) -> str:
+        by = current_actor()
+        if name == "assign":
+            if not form.technician.data:
+                raise Invalid({"technician": _l("Choose a technician, or Nobody to remove the assignment.")})
+            changed = assign_cmd.assign_technician(ids, form.technician.data, by=by)
+            return ngettext("%(num)s customer was assigned.", "%(num)s customers were assigned.", changed)
+        if name == "renumber":
+            customer = db.session.get(Customer, ids[0])
+            old = customer.customer_number
+            commands.change_customer_number(customer, form.customer_number.data or "", by=by)
+            return str(_l("The customer number was changed from %(old)s to %(new)s.", old=old,
+                          new=customer.customer_number))
+        changed = commands.set_active(ids, name == "activate", by=by)
+        return ngettext("%(num)s customer was changed.", "%(num)s customers were changed.", changed)
 
 
-
+def card_sections(customer, settings, definitions, full_identity: bool) -> list:
+    """The card's fields by section: [(title, [(key, label, text)])], from the registry."""
+    sections: dict[str, list] = {}
+    for entry in registry.fields(settings, definitions):
+        if not entry.on_card or entry.storage == "address":
+            continue
+        label = entry.label
+        if entry.key == "identity_number":
+            label = registry.IDENTITY_LABELS.get(customer.customer_type, label)
+        text = entry.display(entry.read(customer), full_identity=full_identity or entry.key != "identity_number"
+                             or customer.customer_type != "private")
+        if entry.personal_id and entry.key != "identity_number":
+            text = entry.display(entry.read(customer), full_identity=full_identity)
+        sections.setdefault(entry.section, []).append((entry.key, label, text))
+    return [(registry.SECTIONS[key], sections[key]) for key in registry.SECTIONS if key in sections]

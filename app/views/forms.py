@@ -5,11 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from ..models.customer import COMPANY, NO_VAT, NORMAL_VAT, PRIVATE
-
-CUSTOMER_TYPE_CHOICES = [(COMPANY, _l("Company")), (PRIVATE, _l("Private"))]
-VAT_TYPE_CHOICES = [("", _l("Default (by organisation number)")), (NO_VAT, _l("No VAT")), (NORMAL_VAT, _l("Normal VAT"))]
-IDENTITY_LABELS = {COMPANY: _l("Organisation number"), PRIVATE: _l("Personnummer")}
+from ..services import customer_fields as registry
 
 
 class ServiceCheckedSelect(SelectField):
@@ -24,55 +20,44 @@ class ServiceCheckedMultiSelect(SelectMultipleField):
         pass
 
 
-def customer_form_class(settings, fields, letters, languages, is_new: bool):
-    """A form class holding exactly the fields the current settings show."""
+def _form_field(entry, letters):
+    """The WTForms field of one registry field; the rules stay in the service."""
+    if entry.kind == "bool":
+        return BooleanField(entry.label)
+    if entry.kind == "choice":
+        return ServiceCheckedSelect(entry.label, choices=[(v, label) for v, label in entry.choices()])
+    if entry.kind == "letters":
+        return ServiceCheckedMultiSelect(entry.label, choices=[(str(d.id), d.name) for d in letters])
+    if entry.kind == "textarea":
+        return TextAreaField(entry.label, description=entry.description or "")
+    if entry.kind == "date":
+        return StringField(entry.label, render_kw={"type": "date"})
+    if entry.kind == "number":
+        return StringField(entry.label, render_kw={"inputmode": "decimal"})
+    return StringField(entry.label, description=entry.description or "")
+
+
+def customer_form_class(settings, definitions, letters, is_new: bool):
+    """A form class holding exactly the registry's form fields the current settings show."""
 
     class CustomerForm(FlaskForm):
-        name = StringField(_l("Name"))
-        customer_type = ServiceCheckedSelect(_l("Customer type"), choices=CUSTOMER_TYPE_CHOICES, default=COMPANY)
-        identity_number = StringField(_l("Organisation number"))
-        comment = TextAreaField(_l("Comment (internal)"))
-        invoice_street = StringField(_l("Street address"))
-        invoice_street2 = StringField(_l("Address line 2"))
-        invoice_postcode = StringField(_l("Postcode"))
-        invoice_city = StringField(_l("City"))
-        discount_letter_ids = ServiceCheckedMultiSelect(_l("Discount letters"), choices=[(str(d.id), d.name) for d in letters])
-        facilities_disabled = BooleanField(_l("Facilities are disabled for this customer"))
-        facility_required = BooleanField(_l("A facility is mandatory on orders for this customer"))
-        cost_centre_required = BooleanField(_l("A cost centre is mandatory on orders for this customer"))
-        always_invoice = BooleanField(_l("Always send to the accounting system as an invoice"))
         version = HiddenField()  # the version the form was opened on (edit conflicts)
 
     if is_new:
         description = _l("Leave empty to get the next number.") if settings.auto_customer_number else ""
         CustomerForm.customer_number = StringField(_l("Customer number"), description=description)
-    if settings.show_vat_type:
-        CustomerForm.vat_type = ServiceCheckedSelect(_l("VAT type"), choices=VAT_TYPE_CHOICES)
-    if settings.show_language:
-        CustomerForm.language = ServiceCheckedSelect(_l("Language"), choices=[("", "")] + list(languages.items()))
-    if settings.show_cost_centre:
-        CustomerForm.cost_centre = StringField(_l("Cost centre"))
-    if settings.use_rot_rut:
-        CustomerForm.tax_reduction_personnummer = StringField(_l("Personnummer (private person)"))
-        CustomerForm.property_designation = StringField(_l("Property designation"))
-        CustomerForm.housing_coop_org_number = StringField(_l("Housing cooperative's organisation number"))
-        CustomerForm.apartment_number = StringField(_l("Apartment number"))
-    for definition in fields:
-        setattr(CustomerForm, f"cf_{definition.id}", custom_field(definition))
+    for entry in registry.form_fields(settings, definitions):
+        setattr(CustomerForm, entry.key, _form_field(entry, letters))
     return CustomerForm
 
 
-def custom_field(definition):
-    label = definition.label
-    if definition.field_type == "boolean":
-        return BooleanField(label)
-    if definition.field_type == "choice":
-        return ServiceCheckedSelect(label, choices=[("", "")] + [(c, c) for c in definition.choice_list])
-    if definition.field_type == "date":
-        return StringField(label, render_kw={"type": "date"})
-    if definition.field_type == "number":
-        return StringField(label, render_kw={"inputmode": "decimal"})
-    return StringField(label)
+def form_sections(form, settings, definitions) -> list[tuple[str, object, list]]:
+    """The form's fields by section, in registry order: [(section key, title, [field])]."""
+    sections: dict[str, list] = {}
+    for entry in registry.form_fields(settings, definitions):
+        if entry.key in form:
+            sections.setdefault(entry.section, []).append(form[entry.key])
+    return [(key, registry.SECTIONS.get(key, ""), sections[key]) for key in registry.SECTIONS if key in sections]
 
 
 class ContactForm(FlaskForm):

@@ -4,7 +4,7 @@ from flask import redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
-from ..services.portal import portal_link
+from ..services.scope import portal_link
 
 
 class HomeView(IndexView):

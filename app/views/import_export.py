@@ -29,13 +29,14 @@ from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, RadioField
 
+from ..commands.imports import write_batch
 from ..extensions import db
 from ..models.import_job import DONE, FAILED, QUEUED, RUNNING, UPLOADED
 from ..security.access import requires, user_can
 from ..security.rights import CREATE, CUSTOMER, CUSTOMER_PERMISSIONS, EDIT, VIEW, VIEW_ASSIGNED
 from ..services import exporter
 from ..services import import_jobs as jobs
-from ..services import list_columns as lc
+from ..services import list_choice as lc
 from ..services.importer import (
     INSERT,
     UPDATE,
@@ -163,7 +164,7 @@ class ImportExportView(BaseView):
             flash(exc.message, "danger")
             return redirect(url_for(".upload"))
         if queued:
-            jobs.start(current_app._get_current_object(), job.id)
+            jobs.start(current_app._get_current_object(), job.id, write_batch)
         return redirect(url_for(".job", job_id=job.id))
 
     @expose("/import/<int:job_id>/status")

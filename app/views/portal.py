@@ -1,24 +1,27 @@
 """The customer portal (F14): a customer user sees and (if allowed) updates only its own
 customer; and the public invitation page where a new customer user sets a password."""
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 
+from ..commands import contacts as commands
+from ..commands.customer_users import accept_invitation
+from ..errors import Invalid
 from ..extensions import db
 from ..models.customer import ADDRESS_KINDS
-from ..security.access import requires
+from ..security.access import current_actor, requires
 from ..security.rights import PORTAL, PORTAL_USE
 from ..services import custom_fields as cf
-from ..services import customers as svc
+from ..services import customer_fields as registry
 from ..services import documents, portal
+from ..services.scope import portal_link
 from ..uploads.storage import ObjectMissing, StorageError
-from .customers import ADDRESS_TITLES, _put_errors, contact_of, submit_address_form, submit_contact_form
+from .command_views import put_errors
+from .customer_children import ADDRESS_TITLES, AddressForm, ContactForm
 from .documents import document_response
-from .forms import IDENTITY_LABELS
 
 
 class PortalView(BaseView):
@@ -28,7 +31,7 @@ class PortalView(BaseView):
     base_permissions = [PORTAL_USE]
 
     def _link(self):
-        link = portal.portal_link(current_user)
+        link = portal_link(current_actor())
         if link is None:
             abort(404)
         return link
@@ -44,7 +47,7 @@ class PortalView(BaseView):
                   if not f.hidden_for_customer_users]
         return self.render_template(
             "portal/index.html", customer=customer, link=link, custom=custom,
-            identity_label=IDENTITY_LABELS[customer.customer_type], address_titles=ADDRESS_TITLES,
+            identity_label=registry.IDENTITY_LABELS[customer.customer_type], address_titles=ADDRESS_TITLES,
             address_kinds=ADDRESS_KINDS, title=customer.name,
         )
 
@@ -59,10 +62,20 @@ class PortalView(BaseView):
     @requires(PORTAL_USE, view_menu=PORTAL)
     def contact(self, contact_id=None):
         customer = self._editable_customer()
-        contact = contact_of(customer, contact_id)
-        form, saved = submit_contact_form(customer, contact)
-        if saved:
-            return redirect(url_for(".index"))
+        contact = None
+        if contact_id is not None:
+            contact = next((c for c in customer.contacts if c.id == contact_id), None)
+            if contact is None:
+                abort(404)
+        form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
+        if form.validate_on_submit():
+            try:
+                commands.save_contact(customer, form.values(), by=current_actor(), contact=contact)
+            except Invalid as exc:
+                put_errors(form, exc.errors)
+            else:
+                flash(_l("The contact was saved."), "success")
+                return redirect(url_for(".index"))
         return self.render_template("portal/form.html", form=form, customer=customer,
                                     title=_l("Edit contact") if contact else _l("Add contact"))
 
@@ -72,15 +85,24 @@ class PortalView(BaseView):
         if kind not in ADDRESS_KINDS:
             abort(404)
         customer = self._editable_customer()
-        form, saved = submit_address_form(customer, kind)
-        if saved:
-            return redirect(url_for(".index"))
+        address = customer.address(kind)
+        form = AddressForm(obj=address) if request.method == "GET" else AddressForm()
+        if request.method == "GET" and address is not None:
+            form.postcode.data = address.postcode_display
+        if form.validate_on_submit():
+            try:
+                commands.save_address(customer, kind, form.values(), by=current_actor())
+            except Invalid as exc:
+                put_errors(form, exc.errors)
+            else:
+                flash(_l("The address was saved."), "success")
+                return redirect(url_for(".index"))
         return self.render_template("portal/form.html", form=form, customer=customer, title=ADDRESS_TITLES[kind])
 
     # -- documents, only with the "may see documents" right (F14, F17) ----------
     def _document_customer(self):
         link = self._link()
-        if not documents.may_see_documents(current_user, link.customer):
+        if not documents.may_see_documents(current_actor(), link.customer):
             abort(403)
         return link.customer
 
@@ -127,12 +149,12 @@ class InvitationView(BaseView):
         form = SetPasswordForm()
         if form.validate_on_submit():
             try:
-                portal.accept_invitation(token, form.password.data, form.confirm.data)
+                accept_invitation(token, form.password.data, form.confirm.data)
             except portal.InvitationInvalid as exc:
                 return self.render_template("portal/invitation_invalid.html", message=exc.args[0],
                                             title=_l("Invitation")), 404
-            except svc.CustomerInvalid as exc:
-                _put_errors(form, exc.errors)
+            except Invalid as exc:
+                put_errors(form, exc.errors)
             else:
                 flash(_l("Your password is set. Log in with your e-mail address."), "success")
                 return redirect(self.appbuilder.get_url_for_login)

@@ -1,7 +1,7 @@
 """Example data for a first look: a realistic Swedish customer register (`flask --app app demo load`).
 
-Customers, contacts, addresses and customer articles are written through the services in
-`customers.py`, so every rule of F1–F13 applies to the demo data as to any other input.
+Customers, contacts, addresses and customer articles are written through the same commands
+as the card's, so every rule of F1–F13 applies to the demo data as to any other input.
 The data are deterministic for a given seed; loading is skipped when customers exist.
 """
 
@@ -20,16 +20,15 @@ from ..models.article import SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
 from ..models.custom_fields import CustomFieldDefinition
 from ..models.customer import COMPANY, PRIVATE, Customer
 from ..models.discount import DiscountLetter, DiscountLetterRow
-from . import custom_fields as cf
-from .customers import (
-    add_customer_article,
-    create_customer,
-    offered_languages,
-    save_address,
-    save_contact,
-    set_active,
-)
-from .settings import get_settings
+from ..security.access import SystemActor
+from ..services import custom_fields as cf
+from ..services.customer_fields import offered_languages
+from ..services.settings import get_settings
+from .contacts import add_customer_article, save_address, save_contact
+from .customers import create_customer, set_active
+from .transaction import transaction
+
+DEMO = SystemActor("demo")
 
 # --- Reference data ---------------------------------------------------------------------
 
@@ -445,7 +444,7 @@ class _Builder:
             "invoice_street": street,
             "invoice_postcode": rng.choice(postcodes),
             "invoice_city": town,
-            "discount_letter_ids": [self.letters[n].id for n in letter_names],
+            "discount_letters": [self.letters[n].id for n in letter_names],
             "vat_type": "NormalVAT",
             "language": self.language,
             "always_invoice": rng.random() < 0.2,
@@ -483,7 +482,7 @@ class _Builder:
             "invoice_street": street_address(rng, RESIDENTIAL_STREETS, 120),
             "invoice_postcode": rng.choice(postcodes),
             "invoice_city": town,
-            "discount_letter_ids": [self.letters["Avtalskund 10 %"].id] if contract and rng.random() < 0.4 else [],
+            "discount_letters": [self.letters["Avtalskund 10 %"].id] if contract and rng.random() < 0.4 else [],
             "vat_type": "NormalVAT",
             "language": self.language,
             "always_invoice": rng.random() < 0.1,
@@ -530,10 +529,10 @@ def load_demo(count: int = 240, seed: int = 2026) -> int:
         return 0
     rng = random.Random(seed)
 
-    letters = _discount_letters(session)
-    articles = _articles(session)
-    field_defs = _custom_fields(session)
-    session.commit()
+    with transaction(DEMO):
+        letters = _discount_letters(session)
+        articles = _articles(session)
+        field_defs = _custom_fields(session)
 
     specs = {spec.key: spec for spec in FIELD_SPECS}
     fields = {key: f for key, f in field_defs.items() if _usable(f, specs[key])}
@@ -556,21 +555,21 @@ def load_demo(count: int = 240, seed: int = 2026) -> int:
             raw, info = builder.company()
         if not settings.auto_customer_number:
             raw["customer_number"] = str(first_number + index)
-        customer = create_customer(raw)
+        customer = create_customer(raw, by=DEMO)
         created.append(customer.id)
 
         for contact in builder.contacts(info):
-            save_contact(customer, contact)
+            save_contact(customer, contact, by=DEMO)
 
         if info["kind"] != "private" and rng.random() < 0.45:
-            save_address(customer, "visiting", {
+            save_address(customer, "visiting", by=DEMO, values={
                 "street": street_address(rng, info["streets"]),
                 "street2": rng.choice(("", "", "Entré B", "Plan 2", "Lastkaj 3")),
                 "postcode": rng.choice(info["postcodes"]),
                 "city": info["town"],
             })
         if info["kind"] != "private" and rng.random() < 0.08:
-            save_address(customer, "postal", {
+            save_address(customer, "postal", by=DEMO, values={
                 "street": f"Box {rng.randint(100, 9999)}",
                 "postcode": rng.choice(info["postcodes"]),
                 "city": info["town"],
@@ -579,14 +578,14 @@ def load_demo(count: int = 240, seed: int = 2026) -> int:
         service_share = 0.1 if info["kind"] == "private" else 0.35
         if rng.random() < service_share:
             for number in rng.sample(SERVICE_ARTICLE_NUMBERS, rng.randint(1, 2)):
-                add_customer_article(customer, SERVICE_ARTICLE,
-                                     {"article_id": articles[number].id, "quantity": str(rng.randint(1, 2))})
+                add_customer_article(customer, {"kind": SERVICE_ARTICLE, "article_id": articles[number].id,
+                                                "quantity": str(rng.randint(1, 2))}, by=DEMO)
         if info["kind"] != "private" and rng.random() < 0.2:
             number, quantity = rng.choice(WORK_ORDER_ARTICLE_NUMBERS)
-            add_customer_article(customer, WORK_ORDER_ARTICLE,
-                                 {"article_id": articles[number].id, "quantity": quantity})
+            add_customer_article(customer, {"kind": WORK_ORDER_ARTICLE, "article_id": articles[number].id,
+                                            "quantity": quantity}, by=DEMO)
 
     inactive = rng.sample(created, round(len(created) * 0.08))
     if inactive:
-        set_active(inactive, False)
+        set_active(inactive, False, by=DEMO)
     return len(created)
