@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
+from app.security.access import SYSTEM
 
 PASSWORD = "Test-lösen-123"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -133,11 +134,11 @@ def set_settings(app, **values):
 
 def new_customer(app, **raw):
     """Create a customer through the service; returns its id."""
-    from app.services.customers import create_customer
+    from app.commands import create_customer
 
     raw.setdefault("name", "Testbolaget AB")
     with ctx(app):
-        return create_customer(raw).id
+        return create_customer(raw, by=SYSTEM).id
 
 
 class SmtpInbox:

@@ -1,9 +1,10 @@
 import pytest
 from playwright.sync_api import expect
 
+from app import commands
 from app.extensions import db
 from app.models import Customer
-from app.services import portal
+from app.security.access import SYSTEM
 from tests.conftest import PASSWORD, ctx, new_customer
 
 pytestmark = pytest.mark.browser
@@ -20,8 +21,8 @@ def test_a_customer_user_sees_only_its_own_customer(live_app, page):
     own = new_customer(live_app, name="Egna Fastigheter AB", comment="Intern: kunden betalar sent")
     new_customer(live_app, name="Grannens Bygg AB")
     with ctx(live_app):
-        _link, token = portal.create_customer_user(db.session.get(Customer, own),
-                                                   {"email": "karin@egna.se", "first_name": "Karin", "last_name": "E"})
+        _link, token = commands.create_customer_user(db.session.get(Customer, own),
+                                                   {"email": "karin@egna.se", "first_name": "Karin", "last_name": "E"}, by=SYSTEM)
     base = live_app.base_url
     page.goto(f"{base}/invite/{token}")
     page.fill("#password", "Sommar-i-Solna-2026")
@@ -47,9 +48,9 @@ def test_bulk_assign_a_filtered_list_and_the_technicians_bell_rises(live_app, pa
     expect(page.locator("#customer-list tbody tr")).to_have_count(3)
     page.check("#all-matching")
     page.click("#bulk-assign")
-    expect(page.locator(".lead")).to_contain_text("3")
+    expect(page.locator("#action-count")).to_contain_text("3 kunder")
     page.select_option("#technician", str(live_app.user_ids["tech"]))
-    page.click("#bulk-confirm-button")
+    page.click("#action-confirm-button")
     expect(page.locator(".alert-success")).to_contain_text("3")
     page.click("#user-menu")
     page.click("#logout")

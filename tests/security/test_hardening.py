@@ -100,8 +100,9 @@ def test_posts_without_a_csrf_token_are_refused(csrf_app):
     for url, data in [
         ("/customers/add", {"name": "Utan token"}),
         (f"/customers/{customer_id}/delete", {}),
-        (f"/customers/{customer_id}/assign", {"technician": "none"}),
-        ("/customers/bulk", {"action": "inactivate", "ids": [customer_id], "confirm": "1"}),
+        (f"/customers/action/inactivate/{customer_id}", {}),
+        (f"/customers/actions/inactivate?ids={customer_id}", {}),
+        ("/customers/action_post", {"action": "inactivate", "rowid": [customer_id]}),
         ("/logout/", {}),
     ]:
         assert client.post(url, data=data).status_code == 400, url

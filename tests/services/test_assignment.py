@@ -1,10 +1,12 @@
 import pytest
 from sqlalchemy import func, select
 
+from app.commands import assign_technician
+from app.errors import Invalid
 from app.extensions import db
 from app.models import Customer, Notification, OutboxMessage
-from app.services import customers as svc
-from app.services.assignment import assign_new_order, assign_technician
+from app.security.access import SYSTEM
+from app.services.assignment import assign_new_order
 from app.services.notifications import mark_read, unread_count
 from tests.conftest import ctx, new_customer
 
@@ -21,11 +23,11 @@ def test_bulk_assignment_notifies_each_technician_once(app):
     ids = [new_customer(app, name=f"Kund {i}") for i in range(12)]
     tech, tech2 = app.user_ids["tech"], app.user_ids["tech2"]
     with ctx(app):
-        assert assign_technician(ids, tech) == 12
+        assert assign_technician(ids, tech, by=SYSTEM) == 12
     assert count(app, Notification, user_id=tech) == 1
     assert count(app, OutboxMessage, recipient="tech@exempel.se") == 1
     with ctx(app):
-        assert assign_technician(ids[:5], tech2) == 5
+        assert assign_technician(ids[:5], tech2, by=SYSTEM) == 5
         assert unread_count(tech) == 2 and unread_count(tech2) == 1
         lost = db.session.execute(select(Notification).where(Notification.user_id == tech,
                                                              Notification.kind == "unassigned")).scalar()
@@ -37,8 +39,8 @@ def test_bulk_assignment_notifies_each_technician_once(app):
 def test_removing_the_assignment_notifies_the_previous_technician(app):
     customer_id = new_customer(app, name="A")
     with ctx(app):
-        assign_technician([customer_id], app.user_ids["tech"])
-        assign_technician([customer_id], "none")
+        assign_technician([customer_id], app.user_ids["tech"], by=SYSTEM)
+        assign_technician([customer_id], "none", by=SYSTEM)
         assert db.session.get(Customer, customer_id).assigned_to_id is None
     assert count(app, Notification, user_id=app.user_ids["tech"], kind="unassigned") == 1
 
@@ -46,8 +48,8 @@ def test_removing_the_assignment_notifies_the_previous_technician(app):
 @pytest.mark.parametrize("technician", ["999999", "abc"])
 def test_an_unknown_technician_changes_nothing(app, technician):
     customer_id = new_customer(app, name="A")
-    with ctx(app), pytest.raises(svc.CustomerInvalid):
-        assign_technician([customer_id], technician)
+    with ctx(app), pytest.raises(Invalid):
+        assign_technician([customer_id], technician, by=SYSTEM)
     with ctx(app):
         assert db.session.get(Customer, customer_id).assigned_to_id is None
     assert count(app, Notification) == 0
@@ -57,7 +59,7 @@ def test_a_new_order_goes_to_the_assigned_technician(app):
     with_tech = new_customer(app, name="Med tekniker")
     without = new_customer(app, name="Utan tekniker")
     with ctx(app):
-        assign_technician([with_tech], app.user_ids["tech"])
+        assign_technician([with_tech], app.user_ids["tech"], by=SYSTEM)
         mark_read(app.user_ids["tech"])
         assert assign_new_order(db.session.get(Customer, without), "Felanmälan 17") is None
         assert assign_new_order(db.session.get(Customer, with_tech), "Serviceorder 12") == app.user_ids["tech"]
@@ -68,7 +70,7 @@ def test_a_new_order_goes_to_the_assigned_technician(app):
 def test_mark_read_only_touches_the_users_own_notifications(app):
     customer_id = new_customer(app, name="A")
     with ctx(app):
-        assign_technician([customer_id], app.user_ids["tech"])
+        assign_technician([customer_id], app.user_ids["tech"], by=SYSTEM)
         notification_id = db.session.execute(select(Notification.id)).scalar()
         assert mark_read(app.user_ids["tech2"], [notification_id]) == 0
         assert unread_count(app.user_ids["tech"]) == 1
@@ -81,7 +83,7 @@ def test_the_technician_receives_the_assignment_email(app, smtp_server):
     app.config.update(mail_config(smtp_server))
     ids = [new_customer(app, name=f"Kund {i}") for i in range(3)]
     with ctx(app):
-        assign_technician(ids, app.user_ids["tech"])
+        assign_technician(ids, app.user_ids["tech"], by=SYSTEM)
         assert deliver() == (1, 0)
     [mail] = smtp_server.messages
     assert mail["To"] == "tech@exempel.se"

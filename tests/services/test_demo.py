@@ -1,8 +1,8 @@
 from sqlalchemy import func, select
 
+from app.commands.demo import load_demo
 from app.extensions import db
 from app.models import Contact, Customer, CustomFieldValue, DiscountLetter
-from app.services.demo import load_demo
 from app.services.identity import parse_identity
 from tests.conftest import ctx
 

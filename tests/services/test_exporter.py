@@ -8,12 +8,12 @@ import pytest
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import delete, event, select
 
+from app.commands import import_register, save_address, save_contact
 from app.extensions import db
 from app.models import Address, Contact, Customer, CustomFieldDefinition, DiscountLetter
+from app.security.access import SYSTEM
 from app.services import exporter
-from app.services.customers import save_address, save_contact
-from app.services.importer import run_import
-from app.services.list_columns import resolve_list, save_choice
+from app.services.list_choice import resolve_list, save_choice
 from tests.conftest import ctx, new_customer, set_settings
 
 
@@ -75,7 +75,7 @@ def test_a_personnummer_is_masked_for_users_without_the_edit_right(app):
 def test_the_users_columns_apply_and_all_columns_on_request(app):
     customer_id = new_customer(app, name="Kolumn AB", invoice_city="Umeå")
     with ctx(app):
-        save_contact(db.session.get(Customer, customer_id), {"name": "Eva", "email": "eva@k.se"})
+        save_contact(db.session.get(Customer, customer_id), {"name": "Eva", "email": "eva@k.se"}, by=SYSTEM)
         user = db.session.get(User, app.user_ids["admin"])
         save_choice(db.session, user, ["name", "contact_email", "invoice_city"], None, None, {}, [])
     rows = export_csv(app)
@@ -87,7 +87,7 @@ def test_the_users_columns_apply_and_all_columns_on_request(app):
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(app):
     customer_id = new_customer(app, name="=HYPERLINK(\"http://x\",\"klicka\")")
     with ctx(app):
-        save_contact(db.session.get(Customer, customer_id), {"name": "@Bo", "phone": "+46 70 123 45 67"})
+        save_contact(db.session.get(Customer, customer_id), {"name": "@Bo", "phone": "+46 70 123 45 67"}, by=SYSTEM)
         user = db.session.get(User, app.user_ids["admin"])
         save_choice(db.session, user, ["name", "contact_name", "contact_phone"], None, None, {}, [])
     rows = export_csv(app)
@@ -150,9 +150,9 @@ def test_export_to_a_file_for_the_cli(app, tmp_path):
     new_customer(app, name="Fil AB")
     new_customer(app, name="Vilande AB")
     with ctx(app):
-        from app.services.customers import set_active
+        from app.commands import set_active
 
-        set_active([db.session.execute(select(Customer.id).where(Customer.name == "Vilande AB")).scalar()], False)
+        set_active([db.session.execute(select(Customer.id).where(Customer.name == "Vilande AB")).scalar()], False, by=SYSTEM)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["customers", "export", str(tmp_path / "ut.xlsx")])
     assert result.exit_code == 0, result.output
@@ -179,7 +179,7 @@ def rich_register(app):
     first = new_customer(app, name="Åkesson Rör AB", customer_number="3001", identity_number="556036-0793",
                          invoice_street="Storgatan 1", invoice_postcode="11455", invoice_city="Stockholm",
                          comment="Ring först; portkod 1234", vat_type="NoVAT", cost_centre="K-12",
-                         discount_letter_ids=[letter], always_invoice=True,
+                         discount_letters=[letter], always_invoice=True,
                          **{f"cf_{ids[0]}": "=AV-1", f"cf_{ids[1]}": "12.5", f"cf_{ids[2]}": "2027-04-01",
                             f"cf_{ids[3]}": "1"})
     second = new_customer(app, name="Örjan Öberg", customer_number="3002", customer_type="private",
@@ -187,8 +187,8 @@ def rich_register(app):
     with ctx(app):
         customer = db.session.get(Customer, first)
         save_contact(customer, {"name": "Anna Ek", "email": "anna@akesson.se", "phone": "+46 70 123 45 67",
-                                "is_main_contact": True, "send_service_protocol": True})
-        save_address(customer, "visiting", {"street": "Besöksgatan 2", "postcode": "11456", "city": "Stockholm"})
+                                "is_main_contact": True, "send_service_protocol": True}, by=SYSTEM)
+        save_address(customer, "visiting", {"street": "Besöksgatan 2", "postcode": "11456", "city": "Stockholm"}, by=SYSTEM)
         customer.assigned_to_id = app.user_ids["tech"]
         db.session.get(Customer, second).active = False
         db.session.commit()
@@ -221,7 +221,7 @@ def test_an_export_re_imports_cleanly(app, tmp_path, fmt):
     def reimport(mode):
         with ctx(app):
             acting = db.session.get(User, app.user_ids["admin"])
-            return run_import(db.session, lambda: path.open("rb"), path.name, acting, mode=mode)[0]
+            return import_register(db.session, lambda: path.open("rb"), path.name, acting, mode=mode)[0]
 
     report = reimport("update")
     assert report.ok and report.updated == 2, report.errors

@@ -10,9 +10,11 @@ import pytest
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func, select
 
+from app.commands import import_register
 from app.extensions import db
 from app.models import Contact, Customer, CustomFieldDefinition, DiscountLetter, NumberSequence
-from app.services.importer import ImportNotAllowed, run_import
+from app.security.access import SYSTEM
+from app.services.importer import ImportNotAllowed
 from tests.conftest import ctx, new_customer, set_settings
 
 HEADER = ["Kundnummer", "Namn", "Kundtyp", "Organisationsnummer", "Gatuadress", "Postnummer", "Ort",
@@ -42,7 +44,7 @@ def xlsx_bytes(rows) -> bytes:
 def do_import(app, content: bytes, filename="kunder.csv", user="admin", **options):
     with ctx(app):
         acting = db.session.get(User, app.user_ids[user]) if user else None
-        return run_import(db.session, lambda: io.BytesIO(content), filename, acting, **options)
+        return import_register(db.session, lambda: io.BytesIO(content), filename, acting, **options)
 
 
 def register(app) -> dict:
@@ -187,11 +189,11 @@ def test_upsert_updates_and_adds(app):
 def test_update_matches_contacts_and_never_deletes_them(app):
     customer_id = new_customer(app, name="K AB", customer_number="6001")
     with ctx(app):
-        from app.services.customers import save_contact
+        from app.commands import save_contact
 
         customer = db.session.get(Customer, customer_id)
-        save_contact(customer, {"name": "Anna", "email": "anna@k.se", "is_main_contact": True})
-        save_contact(customer, {"name": "Bo"})
+        save_contact(customer, {"name": "Anna", "email": "anna@k.se", "is_main_contact": True}, by=SYSTEM)
+        save_contact(customer, {"name": "Bo"}, by=SYSTEM)
     rows = [["Kundnummer", "Kontaktperson", "E-post", "Telefon", "Kontaktperson: huvudkontakt"],
             ["6001", "Anna Andersson", "anna@k.se", "08-1", "nej"],
             ["6001", "Cilla", "cilla@k.se", "", "ja"]]

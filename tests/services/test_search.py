@@ -1,6 +1,7 @@
+from app import commands as svc
 from app.extensions import db
 from app.models import CustomFieldDefinition
-from app.services import customers as svc
+from app.security.access import SYSTEM
 from app.services.custom_fields import active_fields
 from app.services.search import parse_search, search_customers
 from tests.conftest import ctx, new_customer
@@ -21,7 +22,7 @@ def add_contact(app, customer_id, **raw):
     from app.models import Customer
 
     with ctx(app):
-        svc.save_contact(db.session.get(Customer, customer_id), raw)
+        svc.save_contact(db.session.get(Customer, customer_id), raw, by=SYSTEM)
 
 
 def test_one_box_matches_name_contact_and_email_ignoring_case(app):
@@ -41,7 +42,7 @@ def test_inactive_customers_are_hidden_unless_asked_for(app):
     active = new_customer(app, name="Aktiv AB")
     inactive = new_customer(app, name="Vilande AB")
     with ctx(app):
-        svc.set_active([inactive], False)
+        svc.set_active([inactive], False, by=SYSTEM)
     assert names(app) == ["Aktiv AB"]
     assert names(app, status="inactive") == ["Vilande AB"]
     assert names(app, status="all") == ["Aktiv AB", "Vilande AB"]
@@ -95,7 +96,7 @@ def test_inactive_customers_cannot_be_chosen_for_new_orders(app):
     active = new_customer(app, name="Aktiv AB")
     inactive = new_customer(app, name="Vilande AB")
     with ctx(app):
-        svc.set_active([inactive], False)
+        svc.set_active([inactive], False, by=SYSTEM)
         user = db.session.get(User, app.user_ids["manager"])
         chosen = [c.id for c in db.session.execute(selectable_customers(user)).scalars()]
     assert chosen == [active]

@@ -14,11 +14,20 @@ def assigned(app, customer_id):
         return db.session.get(Customer, customer_id).assigned_to_id
 
 
+def count_on_confirmation(response) -> str:
+    return re.search(r'<p id="action-count">(.*?)</p>', response.get_data(as_text=True)).group(1)
+
+
 def test_assign_from_the_card_and_the_bell_rises(app, client, auth):
     customer_id = new_customer(app, name="Kund AB")
     auth.login("manager")
-    response = client.post(f"/customers/{customer_id}/assign", data={"technician": app.user_ids["tech"]})
-    assert response.status_code == 302
+    response = client.post(f"/customers/action/assign/{customer_id}")
+    assert response.status_code == 302 and "/customers/actions/assign" in response.location
+    confirmation = client.get(response.location)
+    assert "1 kund" in count_on_confirmation(confirmation) and "Kund AB" in confirmation.get_data(as_text=True)
+    assert assigned(app, customer_id) is None  # nothing happens before the confirmation
+    response = client.post(response.location, data={"technician": app.user_ids["tech"]})
+    assert response.status_code == 302 and response.location == f"/customers/{customer_id}"
     assert assigned(app, customer_id) == app.user_ids["tech"]
     auth.logout()
     auth.login("tech")
@@ -33,29 +42,33 @@ def test_assign_from_the_card_and_the_bell_rises(app, client, auth):
 def test_assigning_needs_the_assign_right(app, client, auth):
     customer_id = new_customer(app, name="Kund AB")
     auth.login("reader")
-    assert client.post(f"/customers/{customer_id}/assign", data={"technician": app.user_ids["tech"]}).status_code == 403
-    assert client.post("/customers/bulk", data={"action": "assign", "ids": [customer_id], "confirm": "1",
-                                                "technician": app.user_ids["tech"]}).status_code == 403
+    assert client.post(f"/customers/action/assign/{customer_id}").status_code == 403
+    assert client.post("/customers/action_post", data={"action": "assign", "rowid": [customer_id]}).status_code == 403
+    assert client.post(f"/customers/actions/assign?ids={customer_id}",
+                       data={"technician": app.user_ids["tech"]}).status_code == 403
     assert assigned(app, customer_id) is None
 
 
 def test_bulk_assign_selected_rows_with_confirmation(app, as_admin):
     ids = [new_customer(app, name=f"Kund {i}") for i in range(3)]
-    response = as_admin.post("/customers/bulk", data={"action": "assign", "ids": ids[:2]})
-    assert "2" in re.search(r'<p class="lead">(.*?)</p>', response.get_data(as_text=True)).group(1)
+    response = as_admin.post("/customers/action_post", data={"action": "assign", "rowid": ids[:2]})
+    confirm_url = response.location
+    assert count_on_confirmation(as_admin.get(confirm_url)) == "Åtgärden gäller 2 kunder."
     assert assigned(app, ids[0]) is None  # nothing happens before the confirmation
-    as_admin.post("/customers/bulk", data={"action": "assign", "ids": ids[:2], "confirm": "1",
-                                           "technician": app.user_ids["tech2"]})
+    refused = as_admin.post(confirm_url, data={"technician": ""})  # the chooser starts empty and is required
+    assert refused.status_code == 200 and "field-error" in refused.get_data(as_text=True)
+    response = as_admin.post(confirm_url, data={"technician": app.user_ids["tech2"]})
+    assert response.location == "/customers/"
     assert [assigned(app, i) for i in ids] == [app.user_ids["tech2"]] * 2 + [None]
 
 
 def test_bulk_assign_all_customers_matching_the_filter(app, as_admin):
     stockholm = [new_customer(app, name=f"Sthlm {i}", invoice_city="Stockholm") for i in range(4)]
     other = new_customer(app, name="Göteborg AB")
-    data = {"action": "assign", "all_matching": "1", "q": "sthlm"}
-    response = as_admin.post("/customers/bulk", data=data)
-    assert "4" in re.search(r'<p class="lead">(.*?)</p>', response.get_data(as_text=True)).group(1)
-    as_admin.post("/customers/bulk", data={**data, "confirm": "1", "technician": app.user_ids["tech"]})
+    response = as_admin.post("/customers/action_post", data={"action": "assign", "all_matching": "1", "q": "sthlm"})
+    confirm_url = response.location
+    assert count_on_confirmation(as_admin.get(confirm_url)) == "Åtgärden gäller 4 kunder."
+    as_admin.post(confirm_url, data={"technician": app.user_ids["tech"]})
     assert {assigned(app, i) for i in stockholm} == {app.user_ids["tech"]}
     assert assigned(app, other) is None
 
@@ -68,21 +81,20 @@ def test_a_technician_cannot_act_on_another_technicians_customers(app, client, a
         db.session.get(Customer, theirs).assigned_to_id = app.user_ids["tech2"]
         db.session.commit()
     auth.login("tech")
-    client.post("/customers/bulk", data={"action": "inactivate", "ids": [theirs], "confirm": "1"})
-    client.post("/customers/bulk", data={"action": "inactivate", "all_matching": "1", "status": "all",
-                                         "confirm": "1"})
+    client.post(f"/customers/actions/inactivate?ids={theirs}")
+    client.post("/customers/actions/inactivate?all_matching=1&status=all")
     with ctx(app):
         assert db.session.get(Customer, theirs).active is True
         assert db.session.get(Customer, mine).active is False
-    assert client.post(f"/customers/{theirs}/active", data={"active": "0"}).status_code == 404
+    assert client.post(f"/customers/action/inactivate/{theirs}").status_code == 404
 
 
 def test_inactivate_and_activate_from_the_card(app, as_admin):
     customer_id = new_customer(app, name="Vilande AB")
-    as_admin.post(f"/customers/{customer_id}/active", data={"active": "0"})
+    as_admin.post(as_admin.post(f"/customers/action/inactivate/{customer_id}").location)
     assert "Vilande AB" not in as_admin.get("/customers/").get_data(as_text=True)
     assert "Vilande AB" in as_admin.get("/customers/?status=inactive").get_data(as_text=True)
-    as_admin.post(f"/customers/{customer_id}/active", data={"active": "1"})
+    as_admin.post(as_admin.post(f"/customers/action/activate/{customer_id}").location)
     assert "Vilande AB" in as_admin.get("/customers/").get_data(as_text=True)
 
 
@@ -90,12 +102,15 @@ def test_only_an_administrator_renumbers(app, client, auth):
     customer_id = new_customer(app, name="A", customer_number="1111")
     other = new_customer(app, name="B", customer_number="2222")
     auth.login("manager")
-    assert client.get(f"/customers/{customer_id}/number").status_code == 403
+    assert client.get(f"/customers/actions/renumber?ids={customer_id}").status_code == 403
+    assert client.post(f"/customers/action/renumber/{customer_id}").status_code == 403
     auth.logout()
     auth.login("admin")
-    response = client.post(f"/customers/{customer_id}/number", data={"customer_number": "2222"})
+    confirm_url = client.post(f"/customers/action/renumber/{customer_id}").location
+    assert 'value="1111"' in client.get(confirm_url).get_data(as_text=True)
+    response = client.post(confirm_url, data={"customer_number": "2222"})
     assert 'field-error' in response.get_data(as_text=True)
-    client.post(f"/customers/{customer_id}/number", data={"customer_number": "3333"})
+    client.post(confirm_url, data={"customer_number": "3333"})
     with ctx(app):
         assert db.session.get(Customer, customer_id).customer_number == "3333"
         row = db.session.execute(select(CustomerHistory).where(CustomerHistory.field == "customer_number")).scalar()

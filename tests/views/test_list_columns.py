@@ -7,6 +7,7 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Address, Contact, Customer, CustomFieldDefinition, CustomFieldValue, ListPreference
+from app.security.access import SYSTEM
 from tests.conftest import ctx, new_customer
 
 
@@ -42,10 +43,10 @@ def test_a_user_chooses_columns_and_default_sort(app, as_admin, client, auth):
     first = new_customer(app, name="Först AB", **{f"cf_{field_id}": "AV-1"})
     second = new_customer(app, name="Sedan AB")
     with ctx(app):
-        from app.services.customers import save_address, save_contact
+        from app.commands import save_address, save_contact
 
-        save_contact(db.session.get(Customer, first), {"name": "Eva", "email": "eva@forst.se"})
-        save_address(db.session.get(Customer, second), "visiting", {"city": "Luleå"})
+        save_contact(db.session.get(Customer, first), {"name": "Eva", "email": "eva@forst.se"}, by=SYSTEM)
+        save_address(db.session.get(Customer, second), "visiting", {"city": "Luleå"}, by=SYSTEM)
         db.session.get(Customer, first).created_at = db.session.get(Customer, first).created_at.replace(year=2020)
         db.session.commit()
     response = as_admin.post("/customers/columns", data={
