@@ -11,7 +11,6 @@ from app.extensions import db
 from app.models import Article, Contact, Customer
 from app.security import rights as r
 from app.security.access import SYSTEM
-from app.services import portal
 from tests.conftest import PASSWORD, ctx, new_customer
 
 ANY_VIEW = (r.VIEW, r.VIEW_ASSIGNED)

@@ -8,7 +8,6 @@ from app import commands
 from app.extensions import db
 from app.models import Customer, CustomerUser, CustomFieldDefinition
 from app.security.access import SYSTEM
-from app.services import portal
 from tests.conftest import ctx, new_customer
 
 PORTAL_PASSWORD = "Portal-lösen-2026"
