@@ -34,25 +34,32 @@ def utcnow() -> datetime.datetime:
 
 class RateLimiter:
     """At most `limit` calls per `window` seconds, as a sliding window (Fortnox counts the same
-    way: 25 requests per 5 seconds per access token). `acquire` waits until a slot is free."""
+    way: 25 requests per 5 seconds per access token). `acquire` waits until a slot is free and
+    returns the slot; `finish(slot)` re-stamps it when the answer came, so the window we count is
+    never shorter than the server's (which stamps on arrival, somewhere before our answer)."""
 
     def __init__(self, limit: int, window: float):
         self.limit = limit
         self.window = window
-        self._calls: deque[float] = deque()
+        self._calls: deque[list[float]] = deque()
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> list[float]:
         while True:
             with self._lock:
                 now = time.monotonic()
-                while self._calls and now - self._calls[0] >= self.window:
+                while self._calls and now - self._calls[0][0] >= self.window:
                     self._calls.popleft()
                 if len(self._calls) < self.limit:
-                    self._calls.append(now)
-                    return
-                wait = self.window - (now - self._calls[0])
+                    slot = [now]
+                    self._calls.append(slot)
+                    return slot
+                wait = self.window - (now - self._calls[0][0])
             time.sleep(max(wait, 0.01))
+
+    def finish(self, slot: list[float]) -> None:
+        with self._lock:
+            slot[0] = time.monotonic()
 
 
 _limiters: dict[str, RateLimiter] = {}
@@ -188,29 +195,39 @@ class ApiClient:
         url = f"{self.base_url}/{path.lstrip('/')}"
         refreshed = False
         last_problem = None
-        for attempt in range(1, self.max_attempts + 1):
-            if self.limiter is not None:
-                self.limiter.acquire()
+        attempts = rate_limited = 0
+        # 429s do not use up the attempts meant for outages, but are bounded too.
+        while attempts < self.max_attempts and rate_limited < 2 * self.max_attempts:
             token = self._access_token()
+            slot = self.limiter.acquire() if self.limiter is not None else None
             try:
                 response = self.session.request(method, url, params=params, json=json, timeout=TIMEOUT, headers={
                     "Authorization": f"Bearer {token}", "Accept": "application/json"})
             except requests.RequestException as exc:
+                attempts += 1
                 last_problem = (f"{type(exc).__name__}: {exc}", None)
-                self._sleep(self._backoff_delay(attempt))
+                self._pause(self._backoff_delay(attempts), attempts)
                 continue
+            finally:
+                if slot is not None:
+                    self.limiter.finish(slot)
             status = response.status_code
             if status == 401 and not refreshed:
                 refreshed = True
                 self._force_refresh()
                 continue
             if status == 429:
+                rate_limited += 1
                 last_problem = (response.text[:500], 429)
-                self._sleep(self._retry_after(response, attempt))
+                # Without Retry-After, wait one window of our limiter: the provider's window has
+                # then let go of the requests that filled it.
+                window = self.limiter.window if self.limiter is not None else self._backoff_delay(rate_limited)
+                time.sleep(self._retry_after(response, default=window))
                 continue
             if status >= 500:
+                attempts += 1
                 last_problem = (response.text[:500], status)
-                self._sleep(self._retry_after(response, attempt))
+                self._pause(self._retry_after(response, default=self._backoff_delay(attempts)), attempts)
                 continue
             if status >= 400:
                 raise self.error_from_response(response)
@@ -218,7 +235,8 @@ class ApiClient:
                 return {}
             return response.json()
         detail, status = last_problem or (None, None)
-        log.warning("%s %s %s gave up after %s attempts: %s", self.label, method, path, self.max_attempts, detail)
+        log.warning("%s %s %s gave up after %s attempts: %s", self.label, method, path, attempts + rate_limited,
+                    detail)
         raise unavailable(self.label, detail=detail, status=status)
 
     def get(self, path: str, **params) -> dict:
@@ -235,21 +253,21 @@ class ApiClient:
                                    provider=self.label, status=response.status_code),
                                 status=response.status_code, detail=response.text[:500])
 
-    def _retry_after(self, response: requests.Response, attempt: int) -> float:
+    def _retry_after(self, response: requests.Response, default: float) -> float:
         header = response.headers.get("Retry-After")
         if header:
             try:
                 return min(float(header), self.max_wait)
             except ValueError:
                 pass
-        return self._backoff_delay(attempt)
+        return min(default, self.max_wait)
 
     def _backoff_delay(self, attempt: int) -> float:
         return min(self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4), self.max_wait)
 
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        time.sleep(seconds)
+    def _pause(self, seconds: float, attempts: int) -> None:
+        if attempts < self.max_attempts:  # no point waiting after the last attempt
+            time.sleep(seconds)
 
 
 __all__ = ["ApiClient", "OAuth2Client", "ProviderUnavailable", "RateLimiter", "TokenStore", "Tokens", "limiter_for"]

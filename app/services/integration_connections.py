@@ -129,7 +129,8 @@ def client_for(provider: str, **overrides) -> ApiClient:
     store = ConnectionTokenStore(provider, db.engine, config["SECRET_KEY"])
     client_class = fortnox.FortnoxClient if provider == FORTNOX else visma.VismaClient
     base_url = config["FORTNOX_API_URL"] if provider == FORTNOX else config["VISMA_API_URL"]
-    options = {"backoff": config.get("INTEGRATION_RETRY_BACKOFF", 0.5), **overrides}
+    options = {"backoff": config.get("INTEGRATION_RETRY_BACKOFF", 0.5),
+               "max_attempts": config.get("INTEGRATION_MAX_ATTEMPTS", 5), **overrides}
     return client_class(base_url, store, module.oauth_client(config),
                         limiter_for(f"{provider}:{base_url}", limit, window), **options)
 
