@@ -44,12 +44,16 @@ def _no_local_state(customer_number: str):
 
 
 def sync_round() -> bool:
-    """Push what is queued (the outbox hook) and pull every enabled provider once; True when all went well."""
+    """Pull every enabled provider once; True when all went well. Pushing queued changes is the
+    outbox worker's (`accounting_sync.deliver_customer` per outbox row, wired by the write path)."""
     from ..services import accounting_sync
     from .errors import IntegrationError
 
     ok = True
-    for provider in accounting_sync.enabled_providers():
+    providers = accounting_sync.enabled_providers()
+    if not providers:
+        click.echo("No accounting system is connected with 'sync updated customers' on.")
+    for provider in providers:
         try:
             report = accounting_sync.pull_and_apply(provider, local_state=_no_local_state,
                                                     apply_change=_log_only_change)

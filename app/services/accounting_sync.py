@@ -67,8 +67,10 @@ class LocalState:
 
 class Delivery(enum.Enum):
     DELIVERED = "delivered"
-    RETRY = "retry"  # outage, 5xx, rate limit: keep the outbox row, try again later
-    REJECTED = "rejected"  # the provider refused the data or our credentials: a person must act
+    RETRY = "retry"  # outage, 5xx, rate limit: keep the outbox row, try again later with back-off
+    # The provider refused the data, or we are not (or no longer) connected: keep the row too,
+    # marked failed with the message, shown in the status list with *retry* — a person must act.
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
