@@ -89,3 +89,25 @@ class Config:
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "kundregister@localhost")
+
+    # Accounting integrations (F28, F29) and company lookup (F3). Every base URL is configurable
+    # so tests (and a customer's own proxy) can point elsewhere.
+    FORTNOX_CLIENT_ID = os.environ.get("FORTNOX_CLIENT_ID")
+    FORTNOX_CLIENT_SECRET = os.environ.get("FORTNOX_CLIENT_SECRET")
+    FORTNOX_API_URL = os.environ.get("FORTNOX_API_URL", "https://api.fortnox.se/3")
+    FORTNOX_AUTH_URL = os.environ.get("FORTNOX_AUTH_URL", "https://apps.fortnox.se/oauth-v1")
+    VISMA_CLIENT_ID = os.environ.get("VISMA_CLIENT_ID")
+    VISMA_CLIENT_SECRET = os.environ.get("VISMA_CLIENT_SECRET")
+    VISMA_API_URL = os.environ.get("VISMA_API_URL", "https://eaccountingapi.vismaonline.com/v2")
+    VISMA_AUTH_URL = os.environ.get("VISMA_AUTH_URL", "https://identity.vismaonline.com")
+    COMPANY_LOOKUP_PROVIDER = os.environ.get("COMPANY_LOOKUP_PROVIDER", "bolagsverket")
+    COMPANY_LOOKUP_URL = os.environ.get(
+        "COMPANY_LOOKUP_URL", "https://gw.api.bolagsverket.se/vardefulla-datamangder/v1"
+    )
+    COMPANY_LOOKUP_TOKEN_URL = os.environ.get(
+        "COMPANY_LOOKUP_TOKEN_URL", "https://portal.api.bolagsverket.se/oauth2/token"
+    )
+    COMPANY_LOOKUP_CLIENT_ID = os.environ.get("COMPANY_LOOKUP_CLIENT_ID")
+    COMPANY_LOOKUP_CLIENT_SECRET = os.environ.get("COMPANY_LOOKUP_CLIENT_SECRET")
+    # The second provider ("file"): a JSON file {"5560021361": {"name": …, "street": …, …}}.
+    COMPANY_LOOKUP_FILE = os.environ.get("COMPANY_LOOKUP_FILE")

@@ -118,6 +118,8 @@ def register_cli(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(translate)
     app.cli.add_command(outbox)
+    from .integrations.cli import integrations
     from .uploads.cli import documents
 
+    app.cli.add_command(integrations)
     app.cli.add_command(documents)

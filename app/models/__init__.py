@@ -7,6 +7,7 @@ from .discount import DiscountLetter, DiscountLetterRow
 from .documents import Document, DocumentFolder
 from .history import CustomerHistory
 from .import_job import ImportJob
+from .integrations import AccountingConflict, AccountingLink, CompanyLookupCache, IntegrationConnection
 from .notifications import Notification
 from .outbox import OutboxMessage
 from .portal import CustomerUser, Invitation
@@ -14,6 +15,10 @@ from .preferences import ListPreference
 from .settings import NumberSequence, Setting
 
 __all__ = [
+    "AccountingConflict",
+    "AccountingLink",
+    "CompanyLookupCache",
+    "IntegrationConnection",
     "Address",
     "Article",
     "Contact",

@@ -7,6 +7,7 @@ from .customer_children import AddressInlineView, ContactInlineView, CustomerArt
 from .customers import CustomerView
 from .documents import DocumentView
 from .import_export import ImportExportView
+from .integrations import CompanyLookupView, IntegrationsView
 from .notifications import NotificationView
 from .portal import InvitationView, PortalView
 from .registers import ArticleView, CustomFieldView, DiscountLetterRowView, DiscountLetterView
@@ -40,3 +41,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(
         CustomFieldView, "Custom fields", label=_l("Custom fields"), icon="fa-list", category="Settings",
     )
+    appbuilder.add_view(
+        IntegrationsView, "Integrations", label=_l("Integrations"), icon="fa-exchange", category="Settings",
+    )
+    appbuilder.add_view_no_menu(CompanyLookupView)

@@ -75,6 +75,7 @@ RULES = {
     "PortalView.document_download": ("skip", "portal rights: tests/views/test_portal_views.py"),
     "InvitationView.accept": ("public",),
     "SettingsView.edit": ("admin",),
+    "CompanyLookupView.lookup": ("list", (r.CREATE, r.EDIT, r.EDIT_ASSIGNED)),
     "static": ("skip", "static files"),
     "appbuilder.static": ("skip", "static files"),
     "LocaleView.index": ("skip", "language switch: tests/views/test_customer_views.py"),
@@ -93,7 +94,8 @@ ADMIN_PREFIXES = ("UserDBModelView.", "RoleModelView.", "AppRoleModelView.", "Pe
                   "ViewMenuModelView.", "PermissionViewModelView.", "RegisterUserModelView.", "GroupModelView.",
                   "UserGroupModelView.",
                   "ApiKeyModelView.", "UserStatsChartView.", "ResetPasswordView.", "UserInfoEditView.",
-                  "CustomFieldView.", "ArticleView.", "DiscountLetterView.", "DiscountLetterRowView.")
+                  "CustomFieldView.", "ArticleView.", "DiscountLetterView.", "DiscountLetterRowView.",
+                  "IntegrationsView.")
 SPECIAL_ADMIN = {
     # the read part of registers a Manager also has
     "ArticleView.list": ("perm", [("can_list", "ArticleView")]),

@@ -1,0 +1,135 @@
+"""Settings → Integrations (admin only) and the company lookup behind the magnifier (F3)."""
+
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..integrations.errors import IntegrationError, RemoteNotFound
+from ..models.integrations import ACCOUNTING_PROVIDERS
+from ..security.access import requires
+from ..security.rights import CREATE, EDIT, EDIT_ASSIGNED
+from ..services import integration_connections as connections
+from ..services.company_lookup import lookup_company
+
+STATE_KEY = "integration_oauth"
+
+
+def _provider_or_404(provider: str) -> str:
+    if provider not in ACCOUNTING_PROVIDERS:
+        abort(404)
+    return provider
+
+
+def _redirect_uri(provider: str) -> str:
+    public = current_app.config.get("PUBLIC_URL")
+    path = url_for("IntegrationsView.callback", provider=provider)
+    return f"{public.rstrip('/')}{path}" if public else url_for("IntegrationsView.callback", provider=provider,
+                                                                 _external=True)
+
+
+class IntegrationsView(BaseView):
+    route_base = "/integrations"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template("integrations/index.html", statuses=connections.status_list(),
+                                    form=FlaskForm(), title=_l("Integrations"))
+
+    @expose("/<provider>/connect", methods=["POST"])
+    @has_access
+    def connect(self, provider):
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        service_account = provider == "fortnox" and request.form.get("service_account") == "y"
+        state = connections.new_state()
+        try:
+            url = connections.authorization_url(provider, redirect_uri=_redirect_uri(provider), state=state,
+                                                service_account=service_account)
+        except IntegrationError as exc:
+            flash(exc.message, "danger")
+            return redirect(url_for(".index"))
+        session[STATE_KEY] = {"provider": provider, "state": state, "service_account": service_account}
+        return redirect(url)
+
+    @expose("/<provider>/callback")
+    @has_access
+    def callback(self, provider):
+        _provider_or_404(provider)
+        expected = session.pop(STATE_KEY, None) or {}
+        if request.args.get("error"):
+            flash(_l("%(provider)s did not grant access: %(error)s", provider=connections.LABELS[provider],
+                     error=request.args.get("error_description") or request.args["error"]), "danger")
+            return redirect(url_for(".index"))
+        if expected.get("provider") != provider or not expected.get("state") \
+                or request.args.get("state") != expected["state"] or not request.args.get("code"):
+            flash(_l("The answer from %(provider)s did not match this connection attempt; nothing was saved. "
+                     "Start again.", provider=connections.LABELS[provider]), "danger")
+            return redirect(url_for(".index"))
+        try:
+            connections.finish_authorization(provider, code=request.args["code"],
+                                             redirect_uri=_redirect_uri(provider), by=current_user.username,
+                                             service_account=expected.get("service_account", False))
+        except IntegrationError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash(_l("%(provider)s is connected.", provider=connections.LABELS[provider]), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<provider>/disconnect", methods=["POST"])
+    @has_access
+    def disconnect(self, provider):
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        connections.disconnect(provider)
+        flash(_l("%(provider)s is disconnected.", provider=connections.LABELS[provider]), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<provider>/test", methods=["POST"])
+    @has_access
+    def test(self, provider):
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            connections.test_connection(provider)
+        except IntegrationError as exc:
+            flash(_l("The connection test failed: %(message)s", message=exc.message), "danger")
+        else:
+            flash(_l("The connection to %(provider)s works.", provider=connections.LABELS[provider]), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<provider>/options", methods=["POST"])
+    @has_access
+    def options(self, provider):
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        connections.save_options(provider, {key: request.form.get(key) == "y"
+                                            for key in connections.OPTIONS[provider]})
+        flash(_l("The settings were saved."), "success")
+        return redirect(url_for(".index"))
+
+
+class CompanyLookupView(BaseView):
+    """JSON for the magnifier next to the organisation number; anyone who may create or edit a customer."""
+
+    route_base = "/company-lookup"
+    default_view = "lookup"
+
+    @expose("/")
+    @expose("/<path:number>")
+    @requires(CREATE, EDIT, EDIT_ASSIGNED)
+    def lookup(self, number: str = ""):
+        try:
+            info = lookup_company(number)
+        except ValueError as exc:
+            return jsonify(error=str(exc)), 400
+        except IntegrationError as exc:
+            return jsonify(error=exc.message), 404 if isinstance(exc, RemoteNotFound) else 502
+        return jsonify(info.to_dict())

@@ -1,0 +1,1 @@
+"""Contract-faithful fake servers for the outside systems, served over real HTTP on loopback."""
