@@ -30,7 +30,7 @@ def _bool(name: str, default: bool) -> bool:
 
 
 def _password_policy(password: str) -> None:
-    from app.services.passwords import fab_password_validator
+    from app.security.passwords import fab_password_validator
 
     fab_password_validator(password)
 

@@ -15,11 +15,11 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models.customer import Customer
 from ..models.portal import CustomerUser, Invitation
+from ..security.passwords import check_password
 from ..security.roles import CUSTOMER_USER
 from . import links
 from .identity import parse_email
 from .outbox import queue_email
-from .passwords import check_password
 
 INVITATION_VALID_FOR = datetime.timedelta(hours=72)
 
