@@ -74,7 +74,14 @@ def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, nu
     """(customer, [contacts], [addresses], custom value or None) tuples, deterministic."""
     from stdnum import luhn
 
-    from app.commands.demo import CITIES, FEMALE_NAMES, MALE_NAMES, RESIDENTIAL_STREETS, SURNAMES, ascii_slug
+    from app.services.demo_data import (
+        CITIES,
+        FEMALE_NAMES,
+        MALE_NAMES,
+        RESIDENTIAL_STREETS,
+        SURNAMES,
+        ascii_slug,
+    )
 
     rng = random.Random(seed)
     now = datetime.datetime(2026, 1, 1)
