@@ -1,13 +1,22 @@
 """Fixtures: a new app per test (FAB-NOTES §0 #2), an app context only around set-up
 and assertions, never around requests (§11.2). Every database test runs on SQLite and,
-when TEST_DATABASE_URL is set, on PostgreSQL too."""
+when TEST_DATABASE_URL is set, on PostgreSQL too.
+
+The security bootstrap (schema, rights, roles, the standard users) costs seconds, so it runs
+once per test session and database kind, into a template database; every test then gets a
+copy of it (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL) and its own app.
+A template is kept per *bootstrap fingerprint* (the app's views, menus and role config), so
+an app whose configuration changes what the bootstrap writes gets a template of its own."""
 
 import contextlib
+import hashlib
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.extensions import db
@@ -15,6 +24,8 @@ from app.extensions import db
 PASSWORD = "Test-lösen-123"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+# Each pytest-xdist worker has databases of its own: <name>_<worker>, <name>_<worker>_template<n>.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 USERS = {
     "admin": "Admin",
@@ -25,38 +36,69 @@ USERS = {
 }
 
 
-def reset_postgresql(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+# -- PostgreSQL databases, through the maintenance database `postgres` ---------------------------
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    reset_postgresql(TEST_DATABASE_URL)
-    return TEST_DATABASE_URL
+class PostgresServer:
+    """CREATE/DROP DATABASE for the test databases named after TEST_DATABASE_URL's database."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.engine = None
+
+    def database_url(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def test_database(self) -> str:
+        return f"{self.url.database}_{WORKER}"
+
+    def template_name(self, number: int) -> str:
+        return f"{self.url.database}_{WORKER}_template{number}"
+
+    def execute(self, *statements: str) -> None:
+        if self.engine is None:
+            self.engine = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                                        pool_size=1)
+        with self.engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+
+    def drop(self, name: str) -> None:
+        # FORCE: a test that did not dispose its engine must not block the next one
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def create(self, name: str, template: str | None = None) -> None:
+        """A new database `name`; a copy of `template` (which must have no open connection) if given."""
+        self.drop(name)
+        self.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
 
 
-def make_app(database_url, **overrides):
-    config = {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-jwt",
-        "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": None,
-        "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="kundregister-uploads-"),
-    }
-    config.update(overrides)
-    return create_app(config)
+POSTGRES = PostgresServer(TEST_DATABASE_URL) if TEST_DATABASE_URL else None
 
 
-def init_database(app) -> dict:
+# -- the bootstrap and its templates ------------------------------------------------------------
+
+
+def bootstrap_fingerprint(app) -> str:
+    """What `bootstrap` writes depends on this: the permissions and menus of the registered views,
+    FAB's role configuration and the password hash method. Equal fingerprints, equal databases."""
+    appbuilder = app.appbuilder
+    views = sorted((v.class_permission_name or "", tuple(sorted(v.base_permissions or ())))
+                   for v in appbuilder.baseviews)
+    menus = sorted(item.name for category in (appbuilder.menu.get_list() if appbuilder.menu else [])
+                   for item in [category, *category.childs] if item.name != "-")
+    sm = appbuilder.sm
+    config = [app.config.get(key) for key in ("FAB_ROLES_MAPPING", "FAB_PASSWORD_HASH_METHOD")]
+    state = repr((views, menus, sm.builtin_roles, sm.auth_role_admin, sm.auth_role_public, config))
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def bootstrap(app) -> dict:
     """Schema, rights, roles and one user per built-in role; returns user ids by name."""
     from flask_appbuilder.security.manager import BaseSecurityManager
 
@@ -77,9 +119,115 @@ def init_database(app) -> dict:
     return ids
 
 
+class Templates:
+    """Bootstrapped databases kept for the session, by (database kind, bootstrap fingerprint)."""
+
+    def __init__(self):
+        self.folder: Path | None = None  # set by the session fixture below
+        self.found: dict[tuple[str, str], tuple[str, dict]] = {}  # -> (file or database name, user ids)
+
+    def fill(self, app) -> dict:
+        """Replace the app's database with a copy of the template; returns the user ids."""
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        kind = url.get_backend_name()
+        with app.app_context():
+            key = (kind, bootstrap_fingerprint(app))
+            db.engine.dispose()  # the copy replaces the database under the engine
+        if key not in self.found:
+            self.found[key] = self._build(app, url, len(self.found))
+        template, ids = self.found[key]
+        if kind == "sqlite":
+            shutil.copyfile(template, url.database)
+        elif kind == "postgresql":
+            POSTGRES.create(url.database, template=template)
+        else:
+            raise NotImplementedError(kind)
+        return dict(ids)
+
+    def _build(self, app, url, number: int) -> tuple[str, dict]:
+        """Bootstrap the app's own (empty) database, then keep a copy of it as the template."""
+        if url.get_backend_name() == "postgresql":
+            POSTGRES.create(url.database)
+            ids = bootstrap(app)
+            with app.app_context():
+                db.engine.dispose()
+            template = POSTGRES.template_name(number)
+            POSTGRES.create(template, template=url.database)
+            return template, ids
+        if self.folder is None:
+            raise RuntimeError("the template folder is set by the session fixture `database_templates`")
+        Path(url.database).unlink(missing_ok=True)
+        ids = bootstrap(app)
+        with app.app_context():
+            db.engine.dispose()
+        template = str(self.folder / f"template{number}.db")
+        shutil.copyfile(url.database, template)
+        return template, ids
+
+    def close(self) -> None:
+        if POSTGRES is not None:
+            for kind_and_print, (template, _ids) in self.found.items():
+                if kind_and_print[0] == "postgresql":
+                    POSTGRES.drop(template)
+            POSTGRES.drop(POSTGRES.test_database())
+            POSTGRES.close()
+        self.found.clear()
+
+
+TEMPLATES = Templates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_templates(tmp_path_factory):
+    TEMPLATES.folder = tmp_path_factory.mktemp("templates")
+    yield TEMPLATES
+    TEMPLATES.close()
+
+
+def init_database(app) -> dict:
+    """Give the app a database with schema, rights, roles and one user per built-in role (a copy
+    of the session's template); returns user ids by name."""
+    return TEMPLATES.fill(app)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """The URL of this test's database, which `init_database(app)` fills from the template. On
+    PostgreSQL it does not exist before that: use `empty_database_url` for an empty one."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    name = POSTGRES.test_database()
+    POSTGRES.drop(name)
+    return POSTGRES.database_url(name)
+
+
 @pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
+def empty_database_url(database_url):
+    """An existing, empty database (migrations start from nothing)."""
+    if database_url.startswith("postgresql"):
+        POSTGRES.create(make_url(database_url).database)
+    return database_url
+
+
+def make_app(database_url, **overrides):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-jwt",
+        "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    if "UPLOAD_FOLDER" not in config:  # inside the session's temporary folder, never left in /tmp
+        config["UPLOAD_FOLDER"] = tempfile.mkdtemp(prefix="uploads-", dir=TEMPLATES.folder)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_app(database_url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
     app.user_ids = init_database(app)
     yield app
     with app.app_context():
