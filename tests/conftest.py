@@ -295,6 +295,21 @@ def app(database_url, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def bare_app(tmp_path_factory):
+    """An app for pure rules that need config, Babel or an app context but no database: its
+    database URL points into a folder that does not exist, so any query fails loudly."""
+    missing = tmp_path_factory.getbasetemp() / "no-such-folder" / "none.db"
+    return make_app(f"sqlite:///{missing}", UPLOAD_FOLDER=str(tmp_path_factory.mktemp("bare-uploads")))
+
+
+@pytest.fixture
+def bare_context(bare_app):
+    """An app context of `bare_app` (Swedish, the default locale) around the test."""
+    with bare_app.app_context():
+        yield bare_app
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
