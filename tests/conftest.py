@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from pathlib import Path
 
 import jinja2
@@ -49,6 +50,7 @@ class PostgresServer:
     def __init__(self, url: str):
         self.url = make_url(url)
         self.engine = None
+        self.spares: dict[str, SpareCopy] = {}  # template -> the next test's copy, made in the background
 
     def database_url(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -62,7 +64,7 @@ class PostgresServer:
     def execute(self, *statements: str) -> None:
         if self.engine is None:
             self.engine = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                                        pool_size=1)
+                                        pool_size=2)
         with self.engine.connect() as conn:
             for statement in statements:
                 conn.execute(text(statement))
@@ -78,10 +80,43 @@ class PostgresServer:
         self.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""),
                      f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
+    def copy(self, template: str, name: str) -> None:
+        """`name` as a fresh copy of `template`. Copying takes about half a second, so the next
+        test's copy is made in the background while this test runs, and taking it is a rename."""
+        spare = self.spares.pop(template, None)
+        self.drop(name)
+        if spare is not None and spare.wait():
+            self.execute(f'ALTER DATABASE "{spare.name}" RENAME TO "{name}"')
+        else:
+            self.create(name, template)
+        self.spares[template] = SpareCopy(self, template)
+
     def close(self) -> None:
+        for spare in self.spares.values():
+            spare.wait()
+            self.drop(spare.name)
+        self.spares.clear()
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
+
+
+class SpareCopy:
+    def __init__(self, server: PostgresServer, template: str):
+        self.name = f"{template}_spare"
+        self.error = None
+        self.thread = threading.Thread(target=self._create, args=(server, template), daemon=True)
+        self.thread.start()
+
+    def _create(self, server, template):
+        try:
+            server.create(self.name, template)
+        except Exception as exc:  # noqa: BLE001 - the copy is then made in the foreground
+            self.error = exc
+
+    def wait(self) -> bool:
+        self.thread.join()
+        return self.error is None
 
 
 POSTGRES = PostgresServer(TEST_DATABASE_URL) if TEST_DATABASE_URL else None
@@ -145,7 +180,7 @@ class Templates:
         if kind == "sqlite":
             shutil.copyfile(template, url.database)
         elif kind == "postgresql":
-            POSTGRES.create(url.database, template=template)
+            POSTGRES.copy(template, url.database)
         else:
             raise NotImplementedError(kind)
         return dict(ids)
