@@ -91,11 +91,14 @@ class PostgresServer:
             self.create(name, template)
         self.spares[template] = SpareCopy(self, template)
 
-    def close(self) -> None:
+    def drop_spares(self) -> None:
         for spare in self.spares.values():
             spare.wait()
             self.drop(spare.name)
         self.spares.clear()
+
+    def close(self) -> None:
+        self.drop_spares()
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
@@ -207,6 +210,7 @@ class Templates:
 
     def close(self) -> None:
         if POSTGRES is not None:
+            POSTGRES.drop_spares()  # before their templates: a spare may still be copying one
             for kind_and_print, (template, _ids) in self.found.items():
                 if kind_and_print[0] == "postgresql":
                     POSTGRES.drop(template)
