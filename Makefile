@@ -37,8 +37,11 @@ run: db
 lint: install
 	$(BIN)/ruff check .
 
+# On every core (pytest-xdist; one chromium at a time): PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Translators: extract new strings, merge them into sv and en, then compile (fails loudly).
 translations: install

@@ -11,8 +11,8 @@ from app.extensions import db
 from tests.conftest import make_app
 
 
-def test_upgrade_of_an_empty_database_matches_the_models(database_url):
-    app = make_app(database_url)
+def test_upgrade_of_an_empty_database_matches_the_models(empty_database_url):
+    app = make_app(empty_database_url)
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -27,8 +27,8 @@ def test_upgrade_of_an_empty_database_matches_the_models(database_url):
     assert {"ab_user", "ab_role", "customer", "contact", "address", "custom_field_value"} <= tables
 
 
-def test_init_security_is_idempotent_and_creates_the_built_in_roles(database_url):
-    app = make_app(database_url)
+def test_init_security_is_idempotent_and_creates_the_built_in_roles(empty_database_url):
+    app = make_app(empty_database_url)
     runner = app.test_cli_runner()
     with app.app_context():
         upgrade()
@@ -44,8 +44,8 @@ def test_init_security_is_idempotent_and_creates_the_built_in_roles(database_url
         db.engine.dispose()
 
 
-def test_the_configured_security_manager_is_ours(database_url):
+def test_the_configured_security_manager_is_ours(tmp_path):
     from app.security.manager import AppSecurityManager
 
-    app = make_app(database_url)
+    app = make_app(f"sqlite:///{tmp_path / 'never-opened.db'}")  # building the app opens no database
     assert type(app.appbuilder.sm) is AppSecurityManager

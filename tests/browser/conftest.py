@@ -1,5 +1,7 @@
 """A live server in a thread and Debian's chromium driven by Playwright (never a downloaded browser)."""
 
+import contextlib
+import fcntl
 import os
 import shutil
 import threading
@@ -16,6 +18,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def chromium_lock(tmp_path_factory):
+    """Under pytest-xdist, a lock file shared by the workers of this run (their common temporary
+    folder): one chromium at a time, since two at once on a shared 2-core machine make the 15 s
+    timeouts flaky. (xdist's own `--dist loadgroup` does not group tests with pytest 9 here.)"""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return tmp_path_factory.getbasetemp().parent / "chromium.lock"
+
+
+@contextlib.contextmanager
+def holding(lock_path):
+    if lock_path is None:
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture
 def live_app(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'browser.db'}", WTF_CSRF_ENABLED=True)
@@ -30,14 +55,14 @@ def live_app(tmp_path):
 
 
 @pytest.fixture
-def page(live_app):
+def page(live_app, chromium_lock):
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"chromium not found at {CHROMIUM}")
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with holding(chromium_lock), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="sv-SE")
         page = context.new_page()

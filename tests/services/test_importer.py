@@ -3,7 +3,6 @@
 import csv
 import datetime
 import io
-import zipfile
 
 import openpyxl
 import pytest
@@ -72,12 +71,9 @@ def count(app, model=Customer) -> int:
 # -- encodings, delimiters, formats, headers ------------------------------------------------
 
 
-@pytest.mark.parametrize("delimiter,encoding", [
-    (";", "utf-8-sig"), (",", "utf-8-sig"), (";", "utf-8"), (",", "utf-8"), (";", "cp1252"), (",", "cp1252"),
-    ("\t", "utf-8"),
-])
-def test_csv_in_every_encoding_and_delimiter(app, delimiter, encoding):
-    report, failed = do_import(app, csv_bytes([HEADER, *GOOD], delimiter, encoding))
+def test_a_csv_from_swedish_excel_is_imported_whole(app):
+    """Every encoding and delimiter is read alike (test_import_files.py); this one goes all the way in."""
+    report, failed = do_import(app, csv_bytes([HEADER, *GOOD], ";", "cp1252"))
     assert report.ok and report.written and failed is None, report
     customers = register(app)
     assert customers["5001"]["name"] == "Åkesson Rör AB"
@@ -119,16 +115,16 @@ def test_headers_are_case_insensitive_in_swedish_or_english_with_aliases(app):
     assert all(label for _h, label, _note in report.columns)
 
 
-def test_unknown_and_read_only_columns_are_ignored_and_said_so(app):
-    report, _ = do_import(app, csv_bytes([["Namn", "Skostorlek", "Skapad"], ["Ignorera AB", "44", "2020-01-01"]]))
-    assert report.ok and count(app) == 1
-    notes = {header: note for header, _label, note in report.columns}
-    assert notes["Skostorlek"] and notes["Skapad"] and notes["Namn"] is None
-
-
-def test_two_columns_meaning_the_same_refuse_the_file(app):
-    report, _ = do_import(app, csv_bytes([["Namn", "Företagsnamn"], ["A", "B"]]))
-    assert report.file_error and count(app) == 0
+def test_a_refused_file_writes_nothing_and_has_no_failed_rows_file(app):
+    """Refused on opening, on its headers or while its rows are read (the reasons: test_import_files.py)."""
+    for content, message in [
+        (bytes(range(256)) * 64, "Filen är varken en CSV- eller en Excelfil."),
+        (csv_bytes([["Namn", "Företagsnamn"], ["A", "B"]]), "Kolumnerna Namn och Företagsnamn betyder båda Namn."),
+        (csv_bytes([["Namn"], ["Bra AB"], ["x" * 1_000_001]]), "En rad är längre än 1000000 tecken."),
+    ]:
+        report, failed = do_import(app, content)
+        assert (report.file_error, report.written, failed) == (message, False, None)
+    assert count(app) == 0
 
 
 # -- modes --------------------------------------------------------------------------------------
@@ -351,86 +347,22 @@ def test_huge_cells_are_refused_cleanly(app):
     report, _ = do_import(app, csv_bytes([["Namn", "Kommentar"], ["A" * 300, "B" * 20_000], ["Ok AB", "fin"]]))
     assert sorted((e.row, e.column) for e in report.errors) == [(2, "Kommentar"), (2, "Namn")]
     assert count(app) == 0
-    report, _ = do_import(app, csv_bytes([["Namn", "Kommentar"], ["A", "x" * 200_000]]))
-    assert report.file_error and count(app) == 0
-    report, _ = do_import(app, b"Namn\n" + b"x" * 2_000_000)
-    assert report.file_error and count(app) == 0
-
-
-def test_a_hundred_thousand_columns_are_refused(app):
-    header = ["Namn"] + [f"k{i}" for i in range(100_000)]
-    report, _ = do_import(app, csv_bytes([header, ["A"] + ["1"] * 100_000]))
-    assert report.file_error and "100001" in report.file_error.replace(" ", "").replace("\xa0", "")
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append(header[:16_384])  # the most columns a worksheet can have
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    report, _ = do_import(app, buffer.getvalue(), "bred.xlsx")
-    assert report.file_error and count(app) == 0
-
-
-def test_a_crafted_worksheet_row_of_a_hundred_thousand_cells_is_refused(app):
-    buffer = io.BytesIO()
-    openpyxl.Workbook().save(buffer)
-    crafted = io.BytesIO()
-    cells = "".join('<c t="inlineStr"><is><t>k</t></is></c>' for _ in range(100_000))
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(crafted, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<sheetData/>", f"<sheetData><row r=\"1\">{cells}</row></sheetData>".encode())
-            target.writestr(item, data)
-    report, _ = do_import(app, crafted.getvalue(), "bred.xlsx")
-    assert report.file_error and count(app) == 0
-
-
-@pytest.mark.parametrize("content,filename", [
-    (bytes(range(256)) * 64, "kunder.xlsx"),
-    (bytes(range(256)) * 64, "kunder.csv"),
-    (b"PK\x03\x04" + b"\x00" * 500, "kunder.xlsx"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "kunder.xls"),
-    (b"", "tom.csv"),
-])
-def test_binary_junk_is_refused_cleanly(app, content, filename):
-    report, failed = do_import(app, content, filename)
-    assert report.file_error and failed is None and count(app) == 0
-
-
-def test_a_zip_that_is_not_a_workbook_is_refused(app):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("hej.txt", "hej")
-    report, _ = do_import(app, buffer.getvalue(), "kunder.xlsx")
-    assert report.file_error
-
-
-def test_a_zip_bomb_is_refused_before_it_is_unpacked(app):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (200 * 1024 * 1024))
-    content = buffer.getvalue()
-    assert len(content) < 1024 * 1024
-    report, _ = do_import(app, content, "bomb.xlsx")
-    assert report.file_error and "zip" in report.file_error.lower() and count(app) == 0
 
 
 def test_control_characters_are_refused(app):
     report, _ = do_import(app, csv_bytes([["Namn"], ["Escape\x1b AB"], ["Bell\x07 AB"]]))
     assert [e.row for e in report.errors] == [2, 3] and count(app) == 0
-    report, _ = do_import(app, csv_bytes([["Namn"], ["Nolla\x00AB"]]))
-    assert report.file_error and count(app) == 0  # a NUL byte: not a text file
 
 
 # -- history ---------------------------------------------------------------------------------------
 
 
 def test_imported_changes_are_recorded_in_history_in_bulk(app):
-    history = pytest.importorskip("app.models.history")
-    statements = []
     from sqlalchemy import event
+
+    from app.models.history import CustomerHistory
+
+    statements = []
 
     def count_history_inserts(_conn, _cursor, statement, *_args):
         if statement.lstrip().upper().startswith("INSERT INTO CUSTOMER_HISTORY"):
@@ -445,8 +377,10 @@ def test_imported_changes_are_recorded_in_history_in_bulk(app):
         with ctx(app):
             event.remove(db.engine, "before_cursor_execute", count_history_inserts)
     with ctx(app):
-        recorded = db.session.execute(select(func.count()).select_from(history.CustomerHistory)).scalar()
-    assert recorded >= 600  # every customer and every contact
+        inserts = db.session.execute(
+            select(CustomerHistory.record_type, func.count(func.distinct(CustomerHistory.record_id)))
+            .where(CustomerHistory.action == "insert").group_by(CustomerHistory.record_type)).all()
+    assert dict(inserts) == {"customer": 300, "contact": 300}  # every customer and every contact
     assert 1 <= len(statements) <= 4  # one bulk insert per flush, not one per customer
 
 
@@ -468,4 +402,5 @@ def test_the_cli_import_exit_code_is_0_only_when_every_row_was_valid(app, tmp_pa
     result = runner.invoke(args=["customers", "import", str(good), "--mode", "update", "--user", "manager"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["customers", "import", str(good), "--user", "reader"])
-    assert result.exit_code != 0 and count(app) == 2
+    assert (result.exit_code, count(app)) == (1, 2)
+    assert "Du får inte skapa kunder." in result.output

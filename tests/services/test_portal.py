@@ -31,13 +31,13 @@ def test_a_customer_user_is_created_with_its_invitation_in_one_go(app, smtp_serv
     _link_id, user_id, token = create(app, customer_id)
     with ctx(app):
         link = db.session.execute(select(CustomerUser)).scalar()
+        assert (link.user_id, link.customer_id) == (user_id, customer_id)
         assert (link.user.username, link.can_edit_details, link.can_see_documents) == ("kund@exempel.se", False, False)
         assert [r.name for r in link.user.roles] == ["CustomerUser"]
         assert deliver() == (1, 0)
     [mail] = smtp_server.messages
     assert mail["To"] == "kund@exempel.se"
     assert f"/invite/{token}" in mail.get_content()
-    assert user_id
 
 
 def test_bad_or_duplicate_input_creates_nothing(app):

@@ -14,7 +14,7 @@ def names(app, user_name="admin", **args):
         user = db.session.get(User, app.user_ids[user_name])
         fields = active_fields(db.session)
         found, total = search_customers(db.session, parse_search(args, fields), user, fields)
-        assert total == len(found) or total > len(found)
+        assert total == len(found)  # every test's matches fit on the first page
         return sorted(c.name for c in found)
 
 
@@ -26,7 +26,7 @@ def add_contact(app, customer_id, **raw):
 
 
 def test_one_box_matches_name_contact_and_email_ignoring_case(app):
-    first = new_customer(app, name="Åkesson Rör AB")
+    new_customer(app, name="Åkesson Rör AB")
     second = new_customer(app, name="Bygg Öst AB")
     new_customer(app, name="Annat AB")
     add_contact(app, second, name="Örjan Ärlig", email="Orjan.Arlig@Exempel.se")
@@ -35,18 +35,16 @@ def test_one_box_matches_name_contact_and_email_ignoring_case(app):
     assert names(app, q="orjan.arlig@exempel") == ["Bygg Öst AB"]
     assert names(app, q="ö") == ["Bygg Öst AB", "Åkesson Rör AB"]
     assert names(app, q="%") == []  # LIKE wildcards are literal
-    assert first
 
 
 def test_inactive_customers_are_hidden_unless_asked_for(app):
-    active = new_customer(app, name="Aktiv AB")
+    new_customer(app, name="Aktiv AB")
     inactive = new_customer(app, name="Vilande AB")
     with ctx(app):
         svc.set_active([inactive], False, by=SYSTEM)
     assert names(app) == ["Aktiv AB"]
     assert names(app, status="inactive") == ["Vilande AB"]
     assert names(app, status="all") == ["Aktiv AB", "Vilande AB"]
-    assert active
 
 
 def test_filters_by_type_technician_and_custom_field(app):

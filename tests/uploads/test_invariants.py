@@ -158,7 +158,7 @@ def test_repair_refuses_when_everything_mismatches(any_app):
         for key in db.session.execute(select(Document.storage_key)).scalars():
             get_storage().delete(key)
     result = check(app, "--repair")
-    assert result.exit_code != 0 and "--force" in result.output
+    assert result.exit_code == 1 and "--force" in result.output
     assert rows(app) == 2
     result = check(app, "--repair", "--force")
     assert result.exit_code == 0 and rows(app) == 0

@@ -117,7 +117,8 @@ def test_only_an_administrator_renumbers(app, client, auth):
         assert (row.old_value, row.new_value, row.changed_by) == ("1111", "3333", "admin")
     history = client.get(f"/customers/{customer_id}/history").get_data(as_text=True)
     assert "1111" in history and "3333" in history
-    assert other
+    with ctx(app):
+        assert db.session.get(Customer, other).customer_number == "2222"  # the refused number stayed its own
 
 
 def test_an_edit_based_on_an_old_version_overwrites_nothing(app, client, auth):
