@@ -51,6 +51,8 @@ def make_app(database_url, **overrides):
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
         "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="kundregister-uploads-"),
+        # Background tasks run in the test's process; tests/background runs real workers.
+        "CELERY_TASK_ALWAYS_EAGER": True,
     }
     config.update(overrides)
     return create_app(config)

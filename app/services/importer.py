@@ -540,11 +540,23 @@ def cell_text(value) -> str:
     return text
 
 
+@dataclass
+class ResumePoint:
+    """Where an interrupted run stopped: the rows of the writing pass that are committed (each
+    batch commits its rows and this progress in one transaction), the report so far and the
+    failed rows so far. A run resumed from here writes each row exactly once."""
+
+    done_rows: int
+    report: ImportReport
+    failed_rows: bytes | None = None
+
+
 class Importer:
-    """Run one import. `user` None is the system (CLI): every right, every customer."""
+    """Run one import. `user` None is the system (CLI): every right, every customer.
+    `resume`: continue an interrupted run's writing pass instead of starting over."""
 
     def __init__(self, session, user, mode: str = INSERT, dry_run: bool = False, valid_only: bool = False,
-                 progress: Callable | None = None, batch_size: int = 500):
+                 progress: Callable | None = None, batch_size: int = 500, resume: ResumePoint | None = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.session = session
@@ -556,6 +568,7 @@ class Importer:
         self.highest_number = 0  # generated numbers continue after the file's highest number
         self.failed = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+b")  # failed rows, CSV
         self.failed_writer = None
+        self.resume = resume if resume is not None and not dry_run else None
         sm = current_app.appbuilder.sm
         self.can = {right: user is None or _user_has(sm, user, right) for right in (CREATE, EDIT, ASSIGN)}
         if mode in (INSERT, UPSERT) and not self.can[CREATE]:
@@ -669,9 +682,13 @@ class Importer:
         if current is not None:
             yield current
 
-    def _batches(self) -> Iterator[list[Group]]:
+    def _batches(self, skip: int = 0) -> Iterator[list[Group]]:
+        """Batches of whole customers, after the first `skip` rows (written by an interrupted run)."""
         batch = []
         for group in self._groups():
+            if skip > 0:
+                skip -= len(group.rows)
+                continue
             batch.append(group)
             if len(batch) >= self.batch_size:
                 yield batch
@@ -946,9 +963,12 @@ class Importer:
         import csv as csv_module
 
         if self.failed_writer is None:
-            self._failed_text = io.TextIOWrapper(self.failed, encoding="utf-8-sig", newline="", write_through=True)
+            resumed = self.failed.tell() > 0  # the failed rows of the interrupted run, header included
+            self._failed_text = io.TextIOWrapper(self.failed, encoding="utf-8" if resumed else "utf-8-sig",
+                                                 newline="", write_through=True)
             self.failed_writer = csv_module.writer(self._failed_text, delimiter=";", lineterminator="\r\n")
-            self.failed_writer.writerow(self.table.headers + [str(_l("Error"))])
+            if not resumed:
+                self.failed_writer.writerow(self.table.headers + [str(_l("Error"))])
         by_row: dict[int, list[str]] = {}
         for row, key, message in group.errors:
             header = self.header_of.get(key) or (self.columns[key].title if key in self.columns else key)
@@ -964,16 +984,19 @@ class Importer:
 
     def failed_rows_file(self) -> bytes | None:
         if self.failed_writer is None:
+            if self.failed.tell() > 0:  # resumed, and no new failure yet
+                self.failed.seek(0)
+                return self.failed.read()
             return None
         self._failed_text.flush()
         self.failed.seek(0)
         return self.failed.read()
 
     # -- the passes --------------------------------------------------------------------
-    def _pass(self, phase: str, write: bool, record: bool) -> None:
-        done = 0
+    def _pass(self, phase: str, write: bool, record: bool, skip: int = 0) -> None:
+        done = skip
         total = self.table.total_rows
-        for batch in self._batches():
+        for batch in self._batches(skip):
             self._load_letters()
             checked = self._check_batch(batch)
             good = [c for c in checked if c.ok]
@@ -1004,7 +1027,9 @@ class Importer:
     def run(self, table: Table) -> ImportReport:
         try:
             self._prepare(table)
-            if self.dry_run:
+            if self.resume is not None:
+                self._resume(self.resume)
+            elif self.dry_run:
                 self._pass("checking", write=False, record=True)
             elif self.valid_only:
                 self._pass("writing", write=True, record=True)
@@ -1016,6 +1041,15 @@ class Importer:
             self.session.rollback()
             self.report.file_error = str(exc.message)
         return self.report
+
+    def _resume(self, point: ResumePoint) -> None:
+        """The rest of the writing pass; the check pass (if any) was passed before."""
+        columns = self.report.columns
+        self.report = point.report
+        self.report.columns = columns
+        if point.failed_rows:
+            self.failed.write(point.failed_rows)
+        self._pass("writing", write=True, record=self.valid_only, skip=point.done_rows)
 
 
 ERROR_KEYS = {"discount_letter_ids": "discount_letters"}
