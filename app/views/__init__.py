@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
+from .background import BackgroundJobsView
 from .customers import CustomerView
 from .documents import DocumentView
 from .import_export import ImportExportView
@@ -36,4 +37,7 @@ def register_views(appbuilder) -> None:
     )
     appbuilder.add_view(
         CustomFieldView, "Custom fields", label=_l("Custom fields"), icon="fa-list", category="Settings",
+    )
+    appbuilder.add_view(
+        BackgroundJobsView, "Background jobs", label=_l("Background jobs"), icon="fa-tasks", category="Settings",
     )
