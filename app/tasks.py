@@ -50,6 +50,7 @@ def broker_options(url: str, folder: str) -> dict:
 def make_celery(config) -> Celery:
     app = Celery("kundregister")
     url = config.CELERY_BROKER_URL
+    Path(config.CELERY_BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # beat's schedule file lives there
     app.conf.update(
         broker_url=url,
         broker_transport_options=broker_options(url, config.CELERY_BROKER_FOLDER),

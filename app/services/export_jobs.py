@@ -37,7 +37,7 @@ def needs_background(session, listing, user) -> bool:
     threshold = current_app.config.get("EXPORT_BACKGROUND_FROM", 5000)
     dialect = session.get_bind().dialect.name
     count, _exact = count_matches(session, filtered_query(listing.search, user, listing.fields, dialect),
-                                  max(0, threshold - 1))
+                                  threshold)
     return count >= threshold
 
 
