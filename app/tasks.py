@@ -317,12 +317,12 @@ def retry(record_id: int) -> str | None:
     args = json.loads(record.args or "[]")
     record.status = TASK_RETRIED
     session.commit()
-    if task is run_import:
+    if record.name == run_import.name:
         from .services import import_jobs
 
         import_jobs.requeue(session, *args)
         return start_import(*args)
-    if task is run_export:
+    if record.name == run_export.name:
         from .services import export_jobs
 
         export_jobs.requeue(session, *args)
