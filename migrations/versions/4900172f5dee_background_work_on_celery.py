@@ -1,11 +1,12 @@
 """background work on celery
 
 Workers and their heartbeats, the tasks sent to them (for the admin page), large export
-jobs; the import job's task id and claim; the outbox message's lease (claimed_by/_until).
+jobs; the import job's task id, claim and attempts; the outbox message's lease
+(claimed_by/claimed_until).
 
 Revision ID: 4900172f5dee
 Revises: 10a7422716a9
-Create Date: 2026-12-01 03:15:40.553918
+Create Date: 2026-12-01 03:35:34.934027
 
 """
 from alembic import op
@@ -54,6 +55,7 @@ def upgrade():
     sa.Column('task_id', sa.String(length=64), nullable=True),
     sa.Column('claimed_by', sa.String(length=200), nullable=True),
     sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('fmt', sa.String(length=8), nullable=False),
     sa.Column('all_columns', sa.Boolean(), nullable=False),
     sa.Column('args', sa.Text(), nullable=False),
@@ -72,6 +74,7 @@ def upgrade():
         batch_op.add_column(sa.Column('task_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('claim_token', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
 
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=200), nullable=True))
@@ -87,6 +90,7 @@ def downgrade():
         batch_op.drop_column('claimed_by')
 
     with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.drop_column('attempts')
         batch_op.drop_column('claim_token')
         batch_op.drop_column('claimed_by')
         batch_op.drop_column('task_id')
