@@ -1,0 +1,65 @@
+"""The periodic tasks' work and the outbox's kinds, run in the test's process."""
+
+import datetime
+
+from sqlalchemy import select
+
+from app import tasks
+from app.extensions import db
+from app.models import ExportJob, ImportJob, Invitation, OutboxMessage
+from app.services import outbox
+from tests.conftest import ctx
+
+
+def _days_ago(days: int) -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=days)
+
+
+def test_clean_up_removes_week_old_jobs_with_their_files_and_expired_invitations(app):
+    admin = app.user_ids["admin"]
+    with ctx(app):
+        for days in (8, 1):
+            db.session.add(ImportJob(user_id=admin, filename=f"{days}.csv", content=b"x", status="done",
+                                     created_at=_days_ago(days)))
+            db.session.add(ExportJob(user_id=admin, fmt="csv", args="{}", status="done", content=b"y",
+                                     created_at=_days_ago(days), done_rows=0, attempts=0))
+            db.session.add(Invitation(user_id=admin, token_hash=f"{days:064d}", expires_at=_days_ago(days)))
+        db.session.add(ImportJob(user_id=admin, filename="running.csv", status="running", created_at=_days_ago(9)))
+        db.session.commit()
+        tasks.clean_up.apply()
+        assert sorted(db.session.execute(select(ImportJob.filename)).scalars()) == ["1.csv", "running.csv"]
+        assert [j.created_at.date() for j in db.session.execute(select(ExportJob)).scalars()] == [
+            _days_ago(1).date()]
+        assert db.session.execute(select(Invitation.token_hash)).scalars().all() == [f"{1:064d}"]
+
+
+def test_a_new_outbox_kind_is_one_registration(app):
+    delivered = []
+    outbox.register_kind("test-sync", lambda message, config: delivered.append(message.recipient))
+    try:
+        with ctx(app):
+            db.session.add(OutboxMessage(kind="test-sync", recipient="kund-17", subject="s", body="b",
+                                         status="pending", attempts=0, next_attempt_at=_days_ago(1)))
+            db.session.commit()
+            assert outbox.deliver() == (1, 0) and outbox.deliver() == (0, 0)
+            assert db.session.execute(select(OutboxMessage.status)).scalar() == "sent"
+    finally:
+        outbox.KINDS.pop("test-sync")
+    assert delivered == ["kund-17"]
+
+
+def test_a_message_leased_by_another_sender_is_left_alone(app, smtp_server):
+    from tests.conftest import mail_config
+
+    app.config.update(mail_config(smtp_server))
+    with ctx(app):
+        outbox.queue_email("a@exempel.se", "S", "B")
+        db.session.commit()
+        message = db.session.execute(select(OutboxMessage)).scalar()
+        message.claimed_by, message.claimed_until = "other-host:1", _days_ago(-1)  # leased for a day
+        db.session.commit()
+        assert outbox.deliver() == (0, 0)
+        message.claimed_until = _days_ago(1)  # the lease ran out: the sender died
+        db.session.commit()
+        assert outbox.deliver() == (1, 0)
+    assert [m["To"] for m in smtp_server.messages] == ["a@exempel.se"]
