@@ -63,3 +63,29 @@ def test_a_message_leased_by_another_sender_is_left_alone(app, smtp_server):
         db.session.commit()
         assert outbox.deliver() == (1, 0)
     assert [m["To"] for m in smtp_server.messages] == ["a@exempel.se"]
+
+
+def test_flask_outbox_deliver_once_still_sends_synchronously(app, smtp_server):
+    from tests.conftest import mail_config
+
+    app.config.update(mail_config(smtp_server))
+    with ctx(app):
+        outbox.queue_email("skript@exempel.se", "Från skriptet", "B")
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["outbox", "deliver", "--once"])
+    assert result.exit_code == 0 and "Sent 1" in result.output
+    assert [m["To"] for m in smtp_server.messages] == ["skript@exempel.se"]
+
+
+def test_the_documents_check_task_reports_without_repairing(app):
+    import os
+
+    from app.uploads.storage import get_storage, new_key
+
+    with ctx(app):
+        storage, key = get_storage(), new_key()
+        storage.save(key, __import__("io").BytesIO(b"left behind"), "text/plain")
+        old = datetime.datetime.now().timestamp() - 2 * 3600
+        os.utime(storage.local_path(key), (old, old))
+        result = tasks.check_documents.apply().get()
+        assert result["orphan_objects"] == 1 and storage.exists(key)
