@@ -114,8 +114,6 @@ class AppTask(Task):
     abstract = True
     acks_late = True
     reject_on_worker_lost = True
-    # Jobs that the web waits for: its page says which job (the admin page's retry uses it).
-    requeue = None  # requeue(session, *args) -> bool: make the job runnable again before a retry
 
     def __call__(self, *args, **kwargs):
         with app_context():
