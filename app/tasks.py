@@ -7,7 +7,8 @@ claims its job, see app/services/background.py), so a redelivered message (`acks
 worker killed mid-task) does no harm and an interrupted import resumes where it stopped.
 
 The broker only carries "run job 7". Production uses Redis (CELERY_BROKER_URL, or the rate
-limiter's Redis); `make run` uses kombu's filesystem transport in instance/broker (no server).
+limiter's Redis); `make run` uses kombu's filesystem transport in instance/broker (no server,
+app/embedded_broker.py).
 Beat sends the periodic tasks: outbox delivery, recovery of interrupted or lost jobs, the
 documents check, and the clean-up of old jobs and expired invitations.
 """
@@ -47,12 +48,16 @@ def broker_options(url: str, folder: str) -> dict:
     return {"visibility_timeout": 6 * 3600}
 
 
+EMBEDDED_TRANSPORT = "app.embedded_broker:Transport"  # filesystem:// with atomic writes
+
+
 def make_celery(config) -> Celery:
     app = Celery("kundregister")
     url = config.CELERY_BROKER_URL
     Path(config.CELERY_BROKER_FOLDER).mkdir(parents=True, exist_ok=True)  # beat's schedule file lives there
     app.conf.update(
         broker_url=url,
+        broker_transport=EMBEDDED_TRANSPORT if url.startswith("filesystem://") else None,
         broker_transport_options=broker_options(url, config.CELERY_BROKER_FOLDER),
         broker_connection_retry_on_startup=True,
         task_ignore_result=True,  # the outcome lives in the job rows and background_task
@@ -274,7 +279,8 @@ def enqueue(task, *args, task_id: str | None = None) -> str:
     url = config.get("CELERY_BROKER_URL") or celery.conf.broker_url
     options = broker_options(url, config.get("CELERY_BROKER_FOLDER", ""))
     try:
-        with celery.connection_for_write(url, transport_options=options) as connection:
+        transport = EMBEDDED_TRANSPORT if url.startswith("filesystem://") else None
+        with celery.connection_for_write(url, transport=transport, transport_options=options) as connection:
             task.apply_async(args=args, task_id=task_id, connection=connection, retry=True,
                              retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
     except Exception:  # the broker is down: the job stays queued and the recovery task sends it later
