@@ -279,7 +279,8 @@ def enqueue(task, *args, task_id: str | None = None) -> str:
     url = config.get("CELERY_BROKER_URL") or celery.conf.broker_url
     options = broker_options(url, config.get("CELERY_BROKER_FOLDER", ""))
     try:
-        transport = EMBEDDED_TRANSPORT if url.startswith("filesystem://") else None
+        # Named explicitly: None would fall back to this process's own configured transport.
+        transport = EMBEDDED_TRANSPORT if url.startswith("filesystem://") else url.split("://", 1)[0]
         with celery.connection_for_write(url, transport=transport, transport_options=options) as connection:
             task.apply_async(args=args, task_id=task_id, connection=connection, retry=True,
                              retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})

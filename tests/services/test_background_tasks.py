@@ -89,3 +89,15 @@ def test_the_documents_check_task_reports_without_repairing(app):
         os.utime(storage.local_path(key), (old, old))
         result = tasks.check_documents.apply().get()
         assert result["orphan_objects"] == 1 and storage.exists(key)
+
+
+def test_the_broker_is_configured_redis_else_the_embedded_one(monkeypatch):
+    from config import _broker_url
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    assert _broker_url() == "filesystem://"
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://redis.internal:6379/2")
+    assert _broker_url() == "redis://redis.internal:6379/2"
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://broker:6379/0")
+    assert _broker_url() == "redis://broker:6379/0"
