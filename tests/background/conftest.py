@@ -16,7 +16,7 @@ import redis
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.conftest import init_database, make_app
+from tests.conftest import DATABASES, TEST_DATABASE_URL, init_database, make_app, reset_postgresql
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -117,7 +117,20 @@ def worker_env(database_url: str, instance: Path, **extra) -> dict:
 def background(tmp_path, broker):
     """A SQLite database shared with worker processes, the test's app on it (sending tasks to
     Redis), and a Processes to start workers with the same configuration."""
-    database_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    yield from _background(tmp_path, broker, f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+@pytest.fixture(params=DATABASES)
+def background_any_database(request, tmp_path, broker):
+    """`background` on SQLite and, with TEST_DATABASE_URL, on PostgreSQL (emptied first)."""
+    if request.param == "sqlite":
+        yield from _background(tmp_path, broker, f"sqlite:///{tmp_path / 'shared.db'}")
+    else:
+        reset_postgresql(TEST_DATABASE_URL)
+        yield from _background(tmp_path, broker, TEST_DATABASE_URL)
+
+
+def _background(tmp_path, broker, database_url):
     instance = tmp_path / "instance"
     instance.mkdir()
     app = make_app(database_url, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker,
