@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+CELERY := $(BIN)/celery -A app.tasks
+WORKER_ARGS ?= --concurrency 1 --loglevel INFO
+BEAT_ARGS ?= --loglevel INFO
 HOST ?= 127.0.0.1
 PORT ?= 5000
 ADMIN_USER ?= admin
@@ -32,7 +35,12 @@ run: db
 	@echo ""
 	@echo "  Kundregister: http://$(HOST):$(PORT)/   log in as $(ADMIN_USER) / $(ADMIN_PASSWORD)"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# One Celery worker and beat beside the web server (embedded filesystem broker in instance/broker
+	@# unless CELERY_BROKER_URL or a redis:// RATELIMIT_STORAGE_URI is set); Ctrl-C stops all three.
+	@trap 'kill -TERM $$worker $$beat 2>/dev/null; wait $$worker $$beat 2>/dev/null' EXIT; \
+	  $(CELERY) worker $(WORKER_ARGS) & worker=$$!; \
+	  $(CELERY) beat $(BEAT_ARGS) & beat=$$!; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -29,6 +29,16 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _broker_url() -> str:
+    """CELERY_BROKER_URL, else the rate limiter's Redis, else the server-less filesystem broker."""
+    if os.environ.get("CELERY_BROKER_URL"):
+        return os.environ["CELERY_BROKER_URL"]
+    limiter = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    if limiter.startswith(("redis://", "rediss://", "unix://")):
+        return limiter
+    return "filesystem://"
+
+
 def _password_policy(password: str) -> None:
     from app.security.passwords import fab_password_validator
 
@@ -111,3 +121,23 @@ class Config:
     COMPANY_LOOKUP_CLIENT_SECRET = os.environ.get("COMPANY_LOOKUP_CLIENT_SECRET")
     # The second provider ("file"): a JSON file {"5560021361": {"name": …, "street": …, …}}.
     COMPANY_LOOKUP_FILE = os.environ.get("COMPANY_LOOKUP_FILE")
+    # Background work (Celery, app/tasks.py). `filesystem://` is the embedded broker of `make run`:
+    # message files in CELERY_BROKER_FOLDER, no server.
+    CELERY_BROKER_URL = _broker_url()
+    CELERY_BROKER_FOLDER = os.environ.get("CELERY_BROKER_FOLDER", str(INSTANCE_DIR / "broker"))
+    # Run tasks in the calling process instead of sending them (scripts and tests without a worker).
+    CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+    # A worker process whose heartbeat is older than this is gone: its jobs are resumed elsewhere.
+    BACKGROUND_WORKER_TIMEOUT = float(os.environ.get("BACKGROUND_WORKER_TIMEOUT", "60"))
+    # Queued this long with no live worker: the page says that background work is waiting.
+    BACKGROUND_WAITING_AFTER = float(os.environ.get("BACKGROUND_WAITING_AFTER", "10"))
+    # How often beat looks for interrupted or lost jobs, and delivers the outbox (seconds).
+    BACKGROUND_RECOVER_EVERY = float(os.environ.get("BACKGROUND_RECOVER_EVERY", "30"))
+    OUTBOX_DELIVER_EVERY = float(os.environ.get("OUTBOX_DELIVER_EVERY", "30"))
+    # Outbox: a failed message waits 2**attempts * this many seconds (at most 6 hours).
+    OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
+    OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    # Exports of at least this many customers are written by a worker (a download link when ready).
+    EXPORT_BACKGROUND_FROM = int(os.environ.get("EXPORT_BACKGROUND_FROM", "5000"))
+    IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "500"))
+    JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "7"))

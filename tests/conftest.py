@@ -316,6 +316,8 @@ def make_app(database_url, **overrides):
         "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        # Background tasks run in the test's process; tests/background runs real workers.
+        "CELERY_TASK_ALWAYS_EAGER": True,
     }
     config.update(overrides)
     if "UPLOAD_FOLDER" not in config:  # inside the session's temporary folder, never left in /tmp

@@ -50,8 +50,9 @@ def _write_contacts(importer, customer, checked, by) -> None:
             importer.report.contacts += 1
 
 
-def write_batch(importer, batch: list) -> None:
-    """Write one batch of checked customers (`importer.Checked`) in one transaction."""
+def write_batch(importer, batch: list, progress=None) -> None:
+    """Write one batch of checked customers (`importer.Checked`) in one transaction, which also
+    records the import's `progress` (so a resumed import knows exactly what was written)."""
     by = importer.by
     with transaction(by) as session:
         wanted = sum(1 for c in batch if c.existing is None and not c.group.number)
@@ -85,6 +86,8 @@ def write_batch(importer, batch: list) -> None:
                 set_active(ids, active, by=by)
         for technician_id, ids in assignments.items():
             assign_technician(ids, technician_id, by=by)
+        if progress is not None:
+            progress()
 
 
 def import_register(session, opener: Callable, filename: str, by=None, *, mode: str = reading.INSERT,

@@ -1,6 +1,7 @@
 """Every model module, imported so Model.metadata is complete (Alembic, tests)."""
 
 from .article import Article, CustomerArticle
+from .background import BackgroundTask, BackgroundWorker, ExportJob
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
 from .customer import Address, Contact, Customer, customer_discount_letter
 from .discount import DiscountLetter, DiscountLetterRow
@@ -21,6 +22,8 @@ __all__ = [
     "IntegrationConnection",
     "Address",
     "Article",
+    "BackgroundTask",
+    "BackgroundWorker",
     "Contact",
     "Customer",
     "CustomerArticle",
@@ -30,6 +33,7 @@ __all__ = [
     "CustomFieldValue",
     "DiscountLetter",
     "DiscountLetterRow",
+    "ExportJob",
     "ImportJob",
     "ListPreference",
     "Document",

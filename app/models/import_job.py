@@ -23,6 +23,12 @@ class ImportJob(Model):
     # Touched at every batch: a "running" job whose heartbeat stopped was interrupted.
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=UPLOADED)
+    # The Celery task that runs it, and the worker process holding it (with a token per run,
+    # so a run that lost its claim cannot commit another batch).
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     locale: Mapped[str | None] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(8), nullable=False, default="insert")

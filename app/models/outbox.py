@@ -23,5 +23,9 @@ class OutboxMessage(Model):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A lease: the process sending it, until when. Set in its own short transaction before
+    # sending, so any number of workers send each message once.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)

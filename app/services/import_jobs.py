@@ -1,16 +1,16 @@
 """Import jobs (F24 on the web): upload, preview, a background run, the report.
 
 State lives in the `import_job` table, so a page reload (or another web worker) finds
-the job, its progress and its report. The run itself happens in a thread started by the
-request, with its own app context and database session; it writes its progress at every
-batch, in the same transaction as the batch.
+the job, its progress and its report. The run itself is a Celery task (app.tasks) in a
+worker process; it claims the job, writes its progress at every batch in the same
+transaction as the batch, and a run interrupted by a dying worker is resumed by the next
+task for the job where it stopped (see app/services/background.py).
 """
 
 import contextlib
 import datetime
 import io
 import logging
-import threading
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import User
@@ -20,11 +20,20 @@ from sqlalchemy import delete, select, update
 
 from ..extensions import db
 from ..models.import_job import DONE, FAILED, QUEUED, RUNNING, UPLOADED, ImportJob
-from .importer import MODES, Importer, ImportFileInvalid, ImportNotAllowed, ImportReport, open_table, preview
+from . import background
+from .importer import (
+    MODES,
+    Importer,
+    ImportFileInvalid,
+    ImportNotAllowed,
+    ImportReport,
+    ResumePoint,
+    open_table,
+    preview,
+)
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = datetime.timedelta(minutes=10)  # a running job without a heartbeat this long was interrupted
 KEEP_DAYS = 7
 
 
@@ -66,45 +75,39 @@ def job_preview(session, job: ImportJob) -> tuple[list, list]:
     return preview(_opener(content), job.filename)
 
 
-def is_stale(job: ImportJob) -> bool:
-    if job.status not in (QUEUED, RUNNING):
-        return False
-    last = job.heartbeat_at or job.created_at
-    return last is not None and _now() - last > STALE_AFTER
+def is_interrupted(session, job: ImportJob) -> bool:
+    """Running in a process that is gone: the job waits to be resumed."""
+    return job.status == RUNNING and background.orphaned(session, job.claimed_by) and job.claimed_by is not None
 
 
 def queue_job(session, job: ImportJob, user, mode: str, dry_run: bool, valid_only: bool) -> bool:
-    """Mark the job to run; False when it is running already. ImportNotAllowed when the user
-    lacks the rights the mode needs."""
+    """Mark the job to run; False when it is queued or running already. ImportNotAllowed when
+    the user lacks the rights the mode needs. The caller then sends the task (app.tasks)."""
     if mode not in MODES:
         raise ImportNotAllowed(_l("Choose how to import."))
-    if job.status in (QUEUED, RUNNING) and not is_stale(job):
+    if job.status in (QUEUED, RUNNING):
         return False
     Importer(session, user, mode)  # raises ImportNotAllowed
     has_content = session.execute(select(ImportJob.content.isnot(None)).where(ImportJob.id == job.id)).scalar()
     if not has_content:
         raise ImportFileInvalid(_l("The file of this import is no longer kept; upload it again."))
     job.mode, job.dry_run, job.valid_only = mode, dry_run, valid_only
-    job.status, job.phase, job.done_rows, job.report = QUEUED, None, 0, None
+    job.status, job.phase, job.done_rows, job.total_rows, job.report = QUEUED, None, 0, None, None
+    job.failed_rows = None
+    job.claimed_by = job.claim_token = None
+    job.attempts = 0
     job.heartbeat_at = _now()
     session.commit()
     return True
 
 
-def start(app, job_id: int, writer) -> threading.Thread:
-    """Run the job in a thread; `writer` writes each batch (the import command's `write_batch`)."""
-    thread = threading.Thread(target=_thread_main, args=(app, job_id, writer), name=f"import-job-{job_id}",
-                              daemon=True)
-    thread.start()
-    return thread
-
-
-def _thread_main(app, job_id: int, writer) -> None:
-    with app.app_context():
-        try:
-            run_job(job_id, writer)
-        finally:
-            db.session.remove()
+def requeue(session, job_id: int) -> bool:
+    """Queue a failed job again (the administrator's retry); it resumes where it stopped."""
+    changed = session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == FAILED)
+                              .values(status=QUEUED, claimed_by=None, claim_token=None, attempts=0,
+                                      heartbeat_at=_now())).rowcount
+    session.commit()
+    return changed == 1
 
 
 def acting_as(name: str, user_id: int | None = None):
@@ -116,27 +119,52 @@ def acting_as(name: str, user_id: int | None = None):
     return history_acting_as(name, user_id)
 
 
-def run_job(job_id: int, writer) -> None:
-    """Run a queued job to its end (called in the job's thread, or directly)."""
+def _resume_point(job: ImportJob, failed: bytes | None) -> ResumePoint | None:
+    """Where an interrupted run of `job` stopped, if it had begun writing."""
+    if job.dry_run or job.phase != "writing" or not job.report:
+        return None
+    return ResumePoint(job.done_rows or 0, ImportReport.from_json(job.report), failed)
+
+
+def run_job(job_id: int, writer) -> str:
+    """Run a queued job to its end, or resume it when its process died; returns what happened
+    ("done", "failed", or "skipped" when the job is not this process's to run); `writer` writes each
+    batch (the import command's `write_batch`). Every batch
+    commits its customers, their history and the job's progress (with the report so far) in
+    one transaction, so a resumed run writes each row exactly once."""
     session = db.session
-    claimed = session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == QUEUED)
-                              .values(status=RUNNING, heartbeat_at=_now())).rowcount
-    session.commit()
-    if claimed != 1:  # not queued, or another thread took it
-        return
+    token = background.claim(session, ImportJob, job_id, QUEUED, RUNNING)
+    if token is None:
+        return "skipped"
     job = session.get(ImportJob, job_id)
+    if job.attempts > background.MAX_ATTEMPTS:
+        _finish(session, job_id, token, status=FAILED)
+        log.error("import job %s given up after %s attempts", job_id, job.attempts - 1)
+        return "failed"
     user = session.get(User, job.user_id)
     content = session.execute(select(ImportJob.content).where(ImportJob.id == job_id)).scalar()
+    failed_so_far = session.execute(select(ImportJob.failed_rows).where(ImportJob.id == job_id)).scalar()
     locale = job.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
     mode, dry_run, valid_only, filename = job.mode, job.dry_run, job.valid_only, job.filename
+    resume = _resume_point(job, failed_so_far)
+    session.commit()
+    importer = None
+    saved = {"failed": resume.report.failed_rows if resume else 0}
 
     def progress(phase, done, total):
-        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-            phase=phase, done_rows=done, total_rows=total, heartbeat_at=_now()))
+        """In the batch's transaction: the batch and this progress commit together, or neither."""
+        values = {"phase": phase, "done_rows": done, "total_rows": total}
+        if phase == "writing" and importer is not None:
+            values["report"] = importer.report.to_json()
+            if importer.report.failed_rows != saved["failed"]:
+                values["failed_rows"] = importer.failed_rows_file()
+                saved["failed"] = importer.report.failed_rows
+        background.still_ours(session, ImportJob, job_id, token, **values)
 
     try:
         with force_locale(locale), acting_as(user.username, user.id):
-            importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer)
+            importer = Importer(session, user, mode, dry_run, valid_only, progress,
+                                batch_size=current_app.config.get("IMPORT_BATCH_SIZE", 500), resume=resume, writer=writer)
             try:
                 table = open_table(_opener(content or b""), filename)
             except ImportFileInvalid as exc:
@@ -145,26 +173,60 @@ def run_job(job_id: int, writer) -> None:
             else:
                 report = importer.run(table)
                 failed = importer.failed_rows_file()
-    except Exception:
-        log.exception("import job %s failed", job_id)
+    except background.ClaimLost:
         session.rollback()
-        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(status=FAILED, heartbeat_at=_now()))
-        session.commit()
-        return
-    values = {"status": DONE, "report": report.to_json(), "failed_rows": failed, "heartbeat_at": _now()}
+        log.warning("import job %s was taken over by another worker", job_id)
+        return "skipped"
+    except ImportNotAllowed:  # the user lost the right since queueing
+        session.rollback()
+        _finish(session, job_id, token, status=FAILED)
+        return "failed"
+    except Exception:
+        session.rollback()
+        _finish(session, job_id, token, status=FAILED)
+        raise  # the task is recorded as failed, with the error, for the administrator
+    values = {"status": DONE, "report": report.to_json(), "failed_rows": failed}
     if report.written:
         values["content"] = None  # imported: the file is not kept
-    session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+    _finish(session, job_id, token, **values)
+    return "done"
+
+
+def _finish(session, job_id: int, token: str, **values) -> None:
+    try:
+        background.still_ours(session, ImportJob, job_id, token, **values)
+    except background.ClaimLost:
+        session.rollback()
+        return
     session.commit()
 
 
-def job_state(job: ImportJob) -> dict:
-    """What the progress bar needs (the status URL answers this as JSON)."""
-    status = FAILED if is_stale(job) else job.status
+def job_state(session, job: ImportJob) -> dict:
+    """What the progress bar needs (the status URL answers this as JSON). `waiting` says that
+    the job waits for a worker: none is running, or the one running it stopped."""
     total = job.total_rows or 0
     percent = min(100, round(100 * job.done_rows / total)) if total else None
-    return {"status": status, "phase": job.phase, "done": job.done_rows, "total": job.total_rows,
-            "percent": percent}
+    waiting = False
+    if job.status == QUEUED:
+        waiting = background.waiting_for_worker(session, job.heartbeat_at or job.created_at)
+    elif job.status == RUNNING:
+        waiting = is_interrupted(session, job)
+    return {"status": job.status, "phase": job.phase, "done": job.done_rows, "total": job.total_rows,
+            "percent": percent, "waiting": waiting}
+
+
+def set_task(session, job_id: int, task_id: str) -> None:
+    session.execute(update(ImportJob).where(ImportJob.id == job_id).values(task_id=task_id, heartbeat_at=_now()))
+    session.commit()
+
+
+def delete_old_jobs(session, keep_days: int) -> int:
+    """Jobs (with their stored file and failed rows) older than `keep_days`, unless running."""
+    deleted = session.execute(delete(ImportJob).where(
+        ImportJob.created_at < _now() - datetime.timedelta(days=keep_days),
+        ImportJob.status.notin_((QUEUED, RUNNING)))).rowcount
+    session.commit()
+    return deleted
 
 
 def job_report(job: ImportJob) -> ImportReport | None:

@@ -513,11 +513,24 @@ def cell_text(value) -> str:
     return text
 
 
+@dataclass
+class ResumePoint:
+    """Where an interrupted run stopped: the rows of the writing pass that are committed (each
+    batch commits its rows and this progress in one transaction), the report so far and the
+    failed rows so far. A run resumed from here writes each row exactly once."""
+
+    done_rows: int
+    report: ImportReport
+    failed_rows: bytes | None = None
+
+
 class Importer:
-    """Run one import. `user` None is the system (CLI): every right, every customer."""
+    """Run one import. `user` None is the system (CLI): every right, every customer.
+    `resume`: continue an interrupted run's writing pass instead of starting over."""
 
     def __init__(self, session, user, mode: str = INSERT, dry_run: bool = False, valid_only: bool = False,
-                 progress: Callable | None = None, batch_size: int = 500, writer: Callable | None = None):
+                 progress: Callable | None = None, batch_size: int = 500, writer: Callable | None = None,
+                 resume: ResumePoint | None = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.session = session
@@ -525,13 +538,14 @@ class Importer:
         self.mode, self.dry_run, self.valid_only = mode, dry_run, valid_only
         self.progress = progress or (lambda phase, done, total: None)
         self.batch_size = batch_size
-        self.writer = writer  # (importer, [Checked]) -> None: writes one batch through the commands
+        self.writer = writer  # (importer, [Checked], progress) -> None: one batch through the commands
         self.report = ImportReport(mode=mode, dry_run=dry_run, valid_only=valid_only)
         self.highest_number = 0  # generated numbers continue after the file's highest number
         self.failed = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+b")  # failed rows, CSV
         self.failed_writer = None
         self.by = user if user is not None else SYSTEM
         self.can = {right: holds(self.by, right) for right in (CREATE, EDIT, ASSIGN)}
+        self.resume = resume if resume is not None and not dry_run else None
         if mode in (INSERT, UPSERT) and not self.can[CREATE]:
             raise ImportNotAllowed(_l("You may not create customers."))
         if mode in (UPDATE, UPSERT) and not self.can[EDIT]:
@@ -647,9 +661,13 @@ class Importer:
         if current is not None:
             yield current
 
-    def _batches(self) -> Iterator[list[Group]]:
+    def _batches(self, skip: int = 0) -> Iterator[list[Group]]:
+        """Batches of whole customers, after the first `skip` rows (written by an interrupted run)."""
         batch = []
         for group in self._groups():
+            if skip > 0:
+                skip -= len(group.rows)
+                continue
             batch.append(group)
             if len(batch) >= self.batch_size:
                 yield batch
@@ -848,19 +866,23 @@ class Importer:
                 checked.contacts.append((row, clean, "is_main_contact" in raw))
 
     # -- writing: done by the command that runs the import (app/commands/imports.py) -------
-    def _write(self, batch: list[Checked]) -> None:
+    def _write(self, batch: list[Checked], progress: Callable) -> None:
+        """Write the batch through `writer`, which calls `progress` inside the batch's transaction."""
         if self.writer is None:
             raise RuntimeError("an import that writes needs a writer")
-        self.writer(self, batch)
+        self.writer(self, batch, progress)
 
     # -- failed rows -------------------------------------------------------------------
     def _record_failures(self, group: Group) -> None:
         import csv as csv_module
 
         if self.failed_writer is None:
-            self._failed_text = io.TextIOWrapper(self.failed, encoding="utf-8-sig", newline="", write_through=True)
+            resumed = self.failed.tell() > 0  # the failed rows of the interrupted run, header included
+            self._failed_text = io.TextIOWrapper(self.failed, encoding="utf-8" if resumed else "utf-8-sig",
+                                                 newline="", write_through=True)
             self.failed_writer = csv_module.writer(self._failed_text, delimiter=";", lineterminator="\r\n")
-            self.failed_writer.writerow(self.table.headers + [str(_l("Error"))])
+            if not resumed:
+                self.failed_writer.writerow(self.table.headers + [str(_l("Error"))])
         by_row: dict[int, list[str]] = {}
         for row, key, message in group.errors:
             header = self.header_of.get(key) or (self.columns[key].title if key in self.columns else key)
@@ -876,16 +898,19 @@ class Importer:
 
     def failed_rows_file(self) -> bytes | None:
         if self.failed_writer is None:
+            if self.failed.tell() > 0:  # resumed, and no new failure yet
+                self.failed.seek(0)
+                return self.failed.read()
             return None
         self._failed_text.flush()
         self.failed.seek(0)
         return self.failed.read()
 
     # -- the passes --------------------------------------------------------------------
-    def _pass(self, phase: str, write: bool, record: bool) -> None:
-        done = 0
+    def _pass(self, phase: str, write: bool, record: bool, skip: int = 0) -> None:
+        done = skip
         total = self.table.total_rows
-        for batch in self._batches():
+        for batch in self._batches(skip):
             self._load_letters()
             checked = self._check_batch(batch)
             good = [c for c in checked if c.ok]
@@ -902,21 +927,26 @@ class Importer:
                 for item in checked:
                     if not item.ok:
                         self._record_failures(item.group)
+            done += sum(len(g.rows) for g in batch)
             if write and good:
-                try:
-                    self._write(good)
+                written_before = self.report.written
+                self.report.written = True
+                try:  # the batch and its progress commit together (a resumed run skips exactly these rows)
+                    self._write(good, lambda done=done: self.progress(phase, done, total))
                 except Invalid as exc:  # e.g. no free customer number left
                     self.session.rollback()
+                    self.report.written = written_before
                     raise ImportFileInvalid(str(exc)) from None
-                self.report.written = True
-            done += sum(len(g.rows) for g in batch)
-            self.progress(phase, done, total)
-            self.session.commit()  # the batch's objects are then unreferenced: memory stays flat
+            else:
+                self.progress(phase, done, total)
+                self.session.commit()  # the batch's objects are then unreferenced: memory stays flat
 
     def run(self, table: Table) -> ImportReport:
         try:
             self._prepare(table)
-            if self.dry_run:
+            if self.resume is not None:
+                self._resume(self.resume)
+            elif self.dry_run:
                 self._pass("checking", write=False, record=True)
             elif self.valid_only:
                 self._pass("writing", write=True, record=True)
@@ -928,6 +958,15 @@ class Importer:
             self.session.rollback()
             self.report.file_error = str(exc.message)
         return self.report
+
+    def _resume(self, point: ResumePoint) -> None:
+        """The rest of the writing pass; the check pass (if any) was passed before."""
+        columns = self.report.columns
+        self.report = point.report
+        self.report.columns = columns
+        if point.failed_rows:
+            self.failed.write(point.failed_rows)
+        self._pass("writing", write=True, record=self.valid_only, skip=point.done_rows)
 
 
 def _translations(label) -> set[str]:

@@ -1,18 +1,46 @@
-"""The mail outbox: messages are queued in the caller's transaction and delivered
-later over SMTP with retries, so an outage delays mail but never drops it."""
+"""The outbox: outside work (e-mail now; accounting syncs and PDFs later) is queued in the
+caller's transaction and delivered later with retries, so an outage delays it but never
+drops it.
+
+Delivery claims one message at a time with a lease (`claimed_by`, `claimed_until`) in its
+own short transaction, sends it, and marks it sent only while it still holds the lease.
+Any number of workers (Celery tasks, `flask outbox deliver`) can therefore run at once and
+each message is sent once. A worker that dies between sending and marking leaves the
+lease to expire and the message is sent again: at least once, never lost.
+
+A new kind of outside work is one line: `register_kind("fortnox", send_to_fortnox, ...)`.
+"""
 
 import datetime
 import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models.outbox import FAILED, PENDING, SENT, OutboxMessage
+from .background import process_name
 
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = datetime.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Kind:
+    send: Callable  # send(message, config); raises one of `retry_on` when the outside system fails
+    retry_on: tuple
+    enabled: Callable  # enabled(config): False leaves the messages queued (not configured)
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register_kind(name: str, send: Callable, retry_on: tuple = (OSError,),
+                  enabled: Callable = lambda config: True) -> None:
+    KINDS[name] = Kind(send, retry_on, enabled)
 
 
 def _now() -> datetime.datetime:
@@ -28,7 +56,7 @@ def queue_email(recipient: str, subject: str, body: str, session=None) -> Outbox
     return message
 
 
-def _send(message: OutboxMessage, config) -> None:
+def send_email(message: OutboxMessage, config) -> None:
     email = EmailMessage()
     email["From"] = config["MAIL_FROM"]
     email["To"] = message.recipient
@@ -38,35 +66,99 @@ def _send(message: OutboxMessage, config) -> None:
         smtp.send_message(email)
 
 
+register_kind("email", send_email, retry_on=(OSError, smtplib.SMTPException),
+              enabled=lambda config: bool(config.get("MAIL_SERVER")))
+
+
+def enabled_kinds(config) -> list[str]:
+    return [name for name, kind in KINDS.items() if kind.enabled(config)]
+
+
+def _claim_next(session, kinds: list[str], skip: set[int]) -> OutboxMessage | None:
+    """Lease the next due message for this process, in its own transaction."""
+    config = current_app.config
+    while True:
+        moment = _now()
+        free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment)
+        conditions = [OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= moment,
+                      OutboxMessage.kind.in_(kinds), free]
+        if skip:
+            conditions.append(OutboxMessage.id.notin_(skip))
+        candidates = session.execute(
+            select(OutboxMessage.id).where(*conditions).order_by(OutboxMessage.id).limit(20)
+        ).scalars().all()
+        session.rollback()
+        if not candidates:
+            return None
+        lease_until = moment + datetime.timedelta(seconds=config.get("OUTBOX_LEASE_SECONDS", 300))
+        for message_id in candidates:
+            # Re-checked by the UPDATE itself: of two workers choosing the same message one gets it.
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING, free)
+                .values(claimed_by=process_name(), claimed_until=lease_until)
+            ).rowcount
+            session.commit()
+            if claimed == 1:
+                return session.get(OutboxMessage, message_id, populate_existing=True)
+            skip.add(message_id)
+
+
+def _settle(session, message: OutboxMessage, **values) -> bool:
+    """Record the outcome while the lease is ours (it may have expired during a slow send)."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == process_name(),
+               OutboxMessage.claimed_until == message.claimed_until)
+        .values(claimed_by=None, claimed_until=None, **values)
+    ).rowcount
+    session.commit()
+    return done == 1
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    base = current_app.config.get("OUTBOX_RETRY_BASE_SECONDS", 60)
+    return min(datetime.timedelta(seconds=base * 2 ** min(attempts, 12)), MAX_BACKOFF)
+
+
 def deliver(limit: int = 100, session=None) -> tuple[int, int]:
-    """Send due messages; returns (sent, failed attempts). Without MAIL_SERVER nothing is sent."""
+    """Deliver due messages; returns (sent, failed attempts). Kinds that are not configured
+    (e-mail without MAIL_SERVER) stay queued."""
     session = session or db.session
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
+    kinds = enabled_kinds(config)
+    if not kinds:
         return 0, 0
-    due = session.execute(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= _now())
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # several workers never send the same message
-    ).scalars().all()
     sent = failed = 0
-    for message in due:
-        message.attempts += 1
+    skip: set[int] = set()
+    while sent + failed < limit:
+        message = _claim_next(session, kinds, skip)
+        if message is None:
+            break
+        skip.add(message.id)
+        kind = KINDS[message.kind]
+        attempts = message.attempts + 1
         try:
-            _send(message, config)
-        except (OSError, smtplib.SMTPException) as exc:
+            kind.send(message, config)
+        except kind.retry_on as exc:
             failed += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            backoff = min(datetime.timedelta(minutes=2 ** min(message.attempts, 12)), MAX_BACKOFF)
-            message.next_attempt_at = _now() + backoff
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = FAILED  # kept, visible, and can be re-queued; never deleted
+            _settle(session, message, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    next_attempt_at=_now() + backoff(attempts),
+                    # kept, visible, and can be re-queued; never deleted
+                    status=FAILED if attempts >= MAX_ATTEMPTS else PENDING)
         else:
             sent += 1
-            message.status = SENT
-            message.sent_at = _now()
-            message.last_error = None
-        session.commit()  # one message at a time: a crash never re-sends what was sent
+            _settle(session, message, attempts=attempts, status=SENT, sent_at=_now(), last_error=None)
     return sent, failed
+
+
+def next_due_in(session=None) -> float | None:
+    """Seconds until the next pending message is due (None: nothing pending)."""
+    session = session or db.session
+    due = session.execute(select(OutboxMessage.next_attempt_at).where(
+        OutboxMessage.status == PENDING, OutboxMessage.kind.in_(enabled_kinds(current_app.config)))
+        .order_by(OutboxMessage.next_attempt_at).limit(1)).scalar()
+    session.rollback()
+    if due is None:
+        return None
+    return max(0.0, (due - _now()).total_seconds())

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import generate_password_hash
 
 from ..errors import Invalid
@@ -136,3 +136,14 @@ def accept_invitation(token: str, password: str, confirm: str, session) -> User:
         raise InvitationInvalid(_l("This link is no longer valid. Ask for a new invitation."))
     user.password = _password_hash(password)
     return user
+
+
+def delete_expired_invitations(session=None, grace: datetime.timedelta = datetime.timedelta(days=7)) -> int:
+    """Invitations that expired (or were used) more than `grace` ago: their links answer
+    "no longer valid" either way, and the hashes are not kept for ever."""
+    session = session or db.session
+    before = _now() - grace
+    deleted = session.execute(delete(Invitation).where(
+        (Invitation.expires_at < before) | (Invitation.used_at < before))).rowcount
+    session.commit()
+    return deleted

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
+from .background import BackgroundJobsView
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
 from .documents import DocumentView
@@ -45,3 +46,6 @@ def register_views(appbuilder) -> None:
         IntegrationsView, "Integrations", label=_l("Integrations"), icon="fa-exchange", category="Settings",
     )
     appbuilder.add_view_no_menu(CompanyLookupView)
+    appbuilder.add_view(
+        BackgroundJobsView, "Background jobs", label=_l("Background jobs"), icon="fa-tasks", category="Settings",
+    )

@@ -11,7 +11,6 @@ import io
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -29,12 +28,13 @@ from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, RadioField
 
-from ..commands.imports import write_batch
+from .. import tasks
 from ..extensions import db
+from ..models.background import EXPORT_DONE
 from ..models.import_job import DONE, FAILED, QUEUED, RUNNING, UPLOADED
 from ..security.access import requires, user_can
 from ..security.rights import CREATE, CUSTOMER, CUSTOMER_PERMISSIONS, EDIT, VIEW, VIEW_ASSIGNED
-from ..services import exporter
+from ..services import export_jobs, exporter
 from ..services import import_jobs as jobs
 from ..services import list_choice as lc
 from ..services.importer import (
@@ -54,6 +54,8 @@ MODE_LABELS = {
 }
 MODE_RIGHTS = {INSERT: (CREATE,), UPDATE: (EDIT,), UPSERT: (CREATE, EDIT)}
 PHASE_LABELS = {"checking": _l("Checking"), "writing": _l("Importing")}
+WAITING = _l("Background work is waiting: no background worker is running right now. The job starts (or "
+             "continues where it stopped) as soon as one is; nothing is lost.")
 
 
 class UploadForm(FlaskForm):
@@ -125,9 +127,9 @@ class ImportExportView(BaseView):
     @requires(CREATE, EDIT)
     def job(self, job_id):
         job = self._job_or_404(job_id)
-        state = jobs.job_state(job)
+        state = jobs.job_state(db.session, job)
         context = {"job": job, "state": state, "title": _l("Upload register"), "phase_labels": PHASE_LABELS,
-                   "mode_labels": MODE_LABELS}
+                   "mode_labels": MODE_LABELS, "waiting_message": WAITING}
         if state["status"] in (QUEUED, RUNNING):
             return self.render_template("customers/import_job.html", view="progress", **context)
         if state["status"] == FAILED:
@@ -164,15 +166,16 @@ class ImportExportView(BaseView):
             flash(exc.message, "danger")
             return redirect(url_for(".upload"))
         if queued:
-            jobs.start(current_app._get_current_object(), job.id, write_batch)
+            tasks.start_import(job.id)
         return redirect(url_for(".job", job_id=job.id))
 
     @expose("/import/<int:job_id>/status")
     @requires(CREATE, EDIT)
     def status(self, job_id):
         job = self._job_or_404(job_id)
-        state = jobs.job_state(job)
+        state = jobs.job_state(db.session, job)
         state["phase_label"] = str(PHASE_LABELS.get(state["phase"], ""))
+        state["waiting_message"] = str(WAITING) if state["waiting"] else ""
         return jsonify(state)
 
     @expose("/import/<int:job_id>/failed-rows")
@@ -221,7 +224,14 @@ class ImportExportView(BaseView):
             abort(400)
         session = db.session
         listing = lc.resolve_list(session, request.args, current_user)
-        columns = exporter.export_columns(listing, request.args.get("columns") == "all")
+        all_columns = request.args.get("columns") == "all"
+        if export_jobs.needs_background(session, listing, current_user):  # written by a worker
+            locale = get_locale()
+            job = export_jobs.create_job(session, current_user, request.args, fmt, all_columns,
+                                         str(locale) if locale else None)
+            tasks.start_export(job.id)
+            return redirect(url_for(".export_job", job_id=job.id))
+        columns = exporter.export_columns(listing, all_columns)
         customers = exporter.customers_for_export(session, listing, current_user, columns)
         if fmt == "csv":
             response = Response(stream_with_context(exporter.csv_chunks(columns, customers, listing.context)),
@@ -231,6 +241,41 @@ class ImportExportView(BaseView):
             response = Response(exporter.file_chunks(handle),
                                 mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response.headers["Content-Disposition"] = f'attachment; filename="{_download_name(fmt)}"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _export_job_or_404(self, job_id):
+        job = export_jobs.job_for(db.session, job_id, current_user)
+        if job is None:
+            abort(404)
+        return job
+
+    @expose("/export/<int:job_id>")
+    @requires(VIEW, VIEW_ASSIGNED)
+    def export_job(self, job_id):
+        job = self._export_job_or_404(job_id)
+        state = export_jobs.job_state(db.session, job)
+        return self.render_template("customers/export_job.html", job=job, state=state, waiting_message=WAITING,
+                                    title=_l("Export"))
+
+    @expose("/export/<int:job_id>/status")
+    @requires(VIEW, VIEW_ASSIGNED)
+    def export_status(self, job_id):
+        state = export_jobs.job_state(db.session, self._export_job_or_404(job_id))
+        state["waiting_message"] = str(WAITING) if state["waiting"] else ""
+        return jsonify(state)
+
+    @expose("/export/<int:job_id>/file")
+    @requires(VIEW, VIEW_ASSIGNED)
+    def export_file(self, job_id):
+        job = self._export_job_or_404(job_id)
+        content = export_jobs.content_of(db.session, job) if job.status == EXPORT_DONE else None
+        if content is None:
+            abort(404)
+        mimetype = "text/csv" if job.fmt == "csv" else \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
+                             download_name=job.filename or _download_name(job.fmt))
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -50,7 +50,7 @@ def test_the_api_login_is_limited_too(limited_app):
 
 
 def test_throttling_works_with_redis_storage(database_url):
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
     app = make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url,
                    AUTH_FAILED_LOGINS_PER_USERNAME="2 per minute",
                    RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")

@@ -111,19 +111,28 @@ def test_the_progress_survives_a_reload(app, as_admin):
     assert 'id="import-progress"' in page and 'aria-valuenow="25"' in page
     assert as_admin.get(f"{job_url}/status").get_json() == {
         "status": "running", "phase": "writing", "done": 50, "total": 200, "percent": 25,
-        "phase_label": "Importerar"}
+        "phase_label": "Importerar", "waiting": False, "waiting_message": ""}
 
 
-def test_a_job_that_stopped_beating_is_shown_as_failed(app, as_admin):
-    job_url = upload(as_admin, csv_file()).location
+def test_a_job_whose_worker_died_waits_and_is_resumed(app, as_admin):
+    """Issue 17 #11: not "running" for ten minutes, not failed: the page says it waits, and the
+    recovery task (beat) finishes it."""
+    from app import tasks
+
+    job_url = upload(as_admin, csv_file(ROWS[:2])).location
     job_id = int(job_url.rstrip("/").rsplit("/", 1)[1])
     with ctx(app):
         job = db.session.get(ImportJob, job_id)
-        job.status = RUNNING
-        job.heartbeat_at = job.created_at.replace(year=2000)
+        job.status, job.claimed_by, job.claim_token = RUNNING, "a-dead-host:4242", "0" * 32
         db.session.commit()
-    assert as_admin.get(f"{job_url}/status").get_json()["status"] == "failed"
-    assert 'id="import-failed"' in as_admin.get(job_url).get_data(as_text=True)
+    state = as_admin.get(f"{job_url}/status").get_json()
+    assert state["status"] == "running" and state["waiting"] and "väntar" in state["waiting_message"]
+    page = as_admin.get(job_url).get_data(as_text=True)
+    assert 'id="background-waiting"' in page and 'id="background-waiting" hidden' not in page
+    with ctx(app):
+        tasks.recover_jobs.apply()
+    assert as_admin.get(f"{job_url}/status").get_json()["status"] == "done"
+    assert customer_count(app) == 1
 
 
 @pytest.mark.parametrize("content,filename", [
