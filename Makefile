@@ -44,6 +44,7 @@ run: db
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # On every core (pytest-xdist; one chromium at a time): PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto

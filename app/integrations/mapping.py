@@ -1,7 +1,7 @@
 """Pure functions between our customer and the accounting systems' JSON (README, "Accounting
 integrations"). No database, no HTTP: a `CustomerSnapshot` goes in, a dict comes out, and back.
 
-The snapshot is the seam: the write path fills one from a Customer (`snapshot_from_customer`)
+The snapshot is the seam: the write path fills one from a Customer (`accounting_sync.snapshot_from_customer`)
 inside the customer's transaction and stores `snapshot.to_dict()` in the outbox row, so what is
 delivered is exactly what was saved, in order.
 """
@@ -54,36 +54,6 @@ class CustomerSnapshot:
             values[key] = AddressSnapshot(**(values.get(key) or {}))
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
-
-
-def snapshot_from_customer(customer, settings=None) -> CustomerSnapshot:
-    """Read a Customer (with contacts, addresses and assigned user) into a snapshot."""
-    from ..services.settings import get_settings
-    from ..services.vat import shows_prices_including_vat
-
-    def address(kind: str) -> AddressSnapshot:
-        a = customer.address(kind)
-        if a is None:
-            return AddressSnapshot()
-        return AddressSnapshot(a.street or "", a.street2 or "", a.postcode or "", a.city or "")
-
-    main = customer.main_contact
-    assigned = customer.assigned_to
-    return CustomerSnapshot(
-        customer_number=customer.customer_number,
-        name=customer.name,
-        customer_type=customer.customer_type,
-        identity_number=customer.identity_number or "",
-        prices_include_vat=shows_prices_including_vat(customer, settings or get_settings()),
-        active=bool(customer.active),
-        invoice_address=address("invoice"),
-        visiting_address=address("visiting"),
-        postal_address=address("postal"),
-        email=(main.email or "") if main else "",
-        phone=(main.phone or "") if main else "",
-        your_reference=main.name if main else "",
-        our_reference=f"{assigned.first_name} {assigned.last_name}".strip() if assigned else "",
-    )
 
 
 def _digits(value: str | None) -> str:

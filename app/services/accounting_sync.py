@@ -35,9 +35,38 @@ from ..integrations.http import utcnow
 from ..integrations.mapping import CustomerSnapshot, OrderSnapshot
 from ..models.integrations import FORTNOX, VISMA, AccountingConflict, AccountingLink
 from . import integration_connections as connections
+from .settings import get_settings
+from .vat import shows_prices_including_vat
 
 log = logging.getLogger(__name__)
 PULL_OVERLAP = datetime.timedelta(minutes=2)  # re-read a little of the past; echoes are ignored
+
+
+def snapshot_from_customer(customer, settings=None) -> CustomerSnapshot:
+    """Read a Customer (with contacts, addresses and assigned user) into a snapshot."""
+    def address(kind: str) -> mapping.AddressSnapshot:
+        a = customer.address(kind)
+        if a is None:
+            return mapping.AddressSnapshot()
+        return mapping.AddressSnapshot(a.street or "", a.street2 or "", a.postcode or "", a.city or "")
+
+    main = customer.main_contact
+    assigned = customer.assigned_to
+    return CustomerSnapshot(
+        customer_number=customer.customer_number,
+        name=customer.name,
+        customer_type=customer.customer_type,
+        identity_number=customer.identity_number or "",
+        prices_include_vat=shows_prices_including_vat(customer, settings or get_settings()),
+        active=bool(customer.active),
+        invoice_address=address("invoice"),
+        visiting_address=address("visiting"),
+        postal_address=address("postal"),
+        email=(main.email or "") if main else "",
+        phone=(main.phone or "") if main else "",
+        your_reference=main.name if main else "",
+        our_reference=f"{assigned.first_name} {assigned.last_name}".strip() if assigned else "",
+    )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from app.extensions import db
 from app.integrations import mapping
 from app.models import Customer
 from app.security.access import SYSTEM
+from app.services import accounting_sync
 from tests.conftest import ctx, new_customer
 
 
@@ -17,7 +18,7 @@ def test_a_saved_customer_becomes_the_documented_snapshot_and_fortnox_body(app):
                                 "is_main_contact": "y"}, by=SYSTEM)
         save_contact(customer, {"name": "Olle Ek", "email": "olle@vtv.se"}, by=SYSTEM)
         save_address(customer, "visiting", {"street": "Hamngatan 2", "postcode": "41106", "city": "Göteborg"}, by=SYSTEM)
-        snapshot = mapping.snapshot_from_customer(db.session.get(Customer, customer_id))
+        snapshot = accounting_sync.snapshot_from_customer(db.session.get(Customer, customer_id))
         number = customer.customer_number
     assert snapshot.customer_number == number and snapshot.customer_type == "company"
     assert (snapshot.email, snapshot.phone, snapshot.your_reference) == ("karin@vtv.se", "031-12 34 56", "Karin Berg")

@@ -17,7 +17,7 @@ documents = AppGroup("documents", help="Customer documents (F17).")
 def check(repair: bool, min_age: int, force: bool) -> None:
     """List orphans either way; exit code 1 when some are found and not repaired."""
     from ..services.documents import RepairRefused, check_documents, repair_documents
-    from .storage import StorageError, get_storage
+    from ..uploads.storage import StorageError, get_storage
 
     storage = get_storage()
     try:

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 @with_appcontext
 def connect(provider: str, code: str, redirect_uri: str, service_account: bool) -> None:
     """Finish the OAuth2 authorization-code flow from the command line; tokens are stored encrypted."""
-    from ..cli import cli_actor
+    from ..integrations.errors import IntegrationError
     from ..services import integration_connections as connections
-    from .errors import IntegrationError
+    from .actor import cli_actor
 
     try:
         connections.finish_authorization(provider, code=code, redirect_uri=redirect_uri, by=cli_actor(),
@@ -46,8 +46,8 @@ def _no_local_state(customer_number: str):
 def sync_round() -> bool:
     """Pull every enabled provider once; True when all went well. Pushing queued changes is the
     outbox worker's (`accounting_sync.deliver_customer` per outbox row, wired by the write path)."""
+    from ..integrations.errors import IntegrationError
     from ..services import accounting_sync
-    from .errors import IntegrationError
 
     ok = True
     providers = accounting_sync.enabled_providers()

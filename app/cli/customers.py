@@ -39,11 +39,11 @@ def _language_option(func):
 def import_command(file: Path, dry_run: bool, mode: str, valid_only: bool, failed_rows: Path | None,
                    username: str | None, language: str | None) -> None:
     """Import customers from FILE (.xlsx or .csv). Exit code 0 only when every row was valid."""
-    from .cli import cli_actor
-    from .commands.imports import import_register
-    from .extensions import db
-    from .services.history import acting_as
-    from .services.importer import ImportNotAllowed
+    from ..commands.imports import import_register
+    from ..extensions import db
+    from ..services.history import acting_as
+    from ..services.importer import ImportNotAllowed
+    from .actor import cli_actor
 
     user = _user(username)
     locale = language or current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
@@ -102,9 +102,9 @@ def _print_report(report) -> None:
 @with_appcontext
 def export_command(file: Path, fmt: str | None, username: str | None, columns: str, language: str | None) -> None:
     """Export the customer list (every customer, all columns by default) to FILE."""
-    from .extensions import db
-    from .services.exporter import export_to_path
-    from .services.list_choice import resolve_list
+    from ..extensions import db
+    from ..services.exporter import export_to_path
+    from ..services.list_choice import resolve_list
 
     user = _user(username)
     fmt = fmt or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
