@@ -113,8 +113,8 @@ def through_worker(url: str, broker: str, path: Path, fmt_rows: int) -> dict:
 
 
 def in_process(url: str, path: Path) -> dict:
+    from app.commands import import_register as run_import
     from app.extensions import db
-    from app.services.importer import run_import
 
     app = make_app(url)
     app.config["EXPORT_BACKGROUND_FROM"] = 10 ** 9  # streamed from the request, as below the threshold

@@ -46,7 +46,7 @@ def customer_users(customer: Customer) -> list[CustomerUser]:
 def _invite(user: User, customer: Customer, session) -> str:
     token = secrets.token_urlsafe(32)
     session.add(Invitation(user_id=user.id, token_hash=_hash(token), expires_at=_now() + INVITATION_VALID_FOR))
-    link = links.absolute(f"/invite/{token}")
+    link = links.absolute(links.invitation(token))
     language = customer.language or current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
     with force_locale(language):
         subject = str(_l("Your login to %(company)s's customer portal", company=current_app.config["APP_NAME"]))

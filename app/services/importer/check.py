@@ -1,105 +1,45 @@
-"""Upload register (F24): read a CSV or XLSX file of customers and import it.
+"""Checking a register row by row (F24), and running the passes of an import.
 
-A file is read twice at most, never held in memory: the first pass validates every row
-with the same services as the form (`clean_customer`, `clean_contact`, `clean_address`,
-identity numbers, postcodes, custom fields); the second writes. Both work in batches of
-whole customers, so one query per batch finds the existing customers and one flush per
-batch writes them (history records them through its session hook, one bulk insert per
-flush).
-
-Rules
-- One row carries a customer with its invoice, visiting and postal address and one
-  contact; further contacts come as further rows with the same customer number, right
-  after it (the rows of one customer must follow each other). On further rows only the
-  contact columns count; a different name there is an error (two customers sharing a
-  number by mistake).
-- Modes: insert, update, upsert, keyed on the customer number. Rows without a number
-  get generated numbers when automatic numbering is on. In update mode a column that
-  is in the file sets the value (an empty cell clears it); columns not in the file are
-  left as they are. Contacts are matched by name or e-mail and never deleted.
-- By default a file with any error writes nothing. With `valid_only`, valid customers
-  are written and the rest reported. A customer is written whole or not at all: each
-  batch of whole customers is one transaction.
-- Dry run: the first pass only.
-
-Hostile files are refused with a message, before anything is parsed where possible:
-zip bombs (member sizes and ratios are checked before openpyxl opens the file), binary
-junk, too many columns, huge cells or lines, formulas.
+The check pass validates every customer (a group of rows) with the same rules as the form;
+the writing pass hands each batch of valid customers to the import command
+(`app/commands/imports.py`), which writes it through the customer commands.
 """
 
-import codecs
-import csv
-import datetime
 import io
-import json
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..database import fold
-from ..errors import Invalid
-from ..models.customer import ADDRESS_KINDS, COMPANY, INVOICE, PRIVATE, Customer
-from ..models.discount import DiscountLetter
-from ..security.access import SYSTEM, holds
-from ..security.rights import ASSIGN, CREATE, EDIT
-from . import custom_fields as cf
-from . import customers as rules
-from .list_columns import Column, catalogue
-from .numbering import check_customer_number
-from .scope import scoped
-from .settings import get_settings
+from ...database import fold
+from ...errors import Invalid
+from ...models.customer import ADDRESS_KINDS, COMPANY, INVOICE, PRIVATE, Customer
+from ...models.discount import DiscountLetter
+from ...security.access import SYSTEM, holds
+from ...security.rights import ASSIGN, CREATE, EDIT
+from .. import custom_fields as cf
+from .. import customers as rules
+from ..numbering import check_customer_number
+from ..scope import scoped
+from ..settings import get_settings
+from .files import (
+    CONTROL_CHARACTERS,
+    CSV_FORMULA,
+    MAX_CELL,
+    MAX_ROWS,
+    FormulaCell,
+    ImportFileInvalid,
+    Table,
+    cell_text,
+    open_table,
+)
+from .headers import _translations, importable_columns, map_headers
+from .report import INSERT, MODES, UPDATE, UPSERT, ImportReport
 
-INSERT, UPDATE, UPSERT = "insert", "update", "upsert"
-MODES = (INSERT, UPDATE, UPSERT)
-
-MAX_COLUMNS = 500
-MAX_CELL = 10_000  # characters
-MAX_LINE = 1_000_000  # characters in one physical CSV line
-MAX_ROWS = 1_000_000
-MAX_ERRORS_KEPT = 2_000  # in the report; the failed-rows file has every error
-# Zip bomb guard, checked on the central directory before openpyxl opens the file. The
-# declared sizes bind: zipfile stops at the declared size and then fails the CRC check.
-ZIP_MAX_MEMBERS = 10_000
-ZIP_MAX_TOTAL = 1024 * 1024 * 1024
-ZIP_MAX_RATIO = 200
-ZIP_RATIO_FROM = 1024 * 1024  # smaller members cannot hurt whatever their ratio
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-NEUTRALISED = re.compile(r"^'[=+\-@\t\r]")
-# A CSV cell that a spreadsheet would run: a formula, or a DDE call such as +cmd|' /C calc'!A0.
-CSV_FORMULA = re.compile(r"^\s*(=|[+\-@].*\|)")
-
-# Further names a header may have (compared folded: lower case, punctuation as spaces).
-# The column's label in every offered language is always accepted as well.
-KIND_NAMES = {
-    INVOICE: ("invoice address", "invoice", "billing address", "faktureringsadress", "fakturaadress", "faktura"),
-    "visiting": ("visiting address", "visiting", "visit address", "besöksadress", "besök"),
-    "postal": ("postal address", "postal", "mailing address", "postadress", "utdelningsadress"),
-}
-PART_NAMES = {
-    "street": ("street address", "street", "address", "gatuadress", "adress", "gata"),
-    "street2": ("address line 2", "street 2", "address 2", "adressrad 2", "c o", "co"),
-    "postcode": ("postcode", "post code", "postal code", "zip", "zip code", "postnummer", "postnr"),
-    "city": ("city", "town", "ort", "postort", "stad"),
-}
-CONTACT_NAMES = ("contact person", "contact", "kontaktperson", "kontakt")
-CONTACT_PART_NAMES = {
-    "name": ("name", "namn"),
-    "email": ("e mail", "email", "mail", "e post", "epost", "e postadress", "email address"),
-    "phone": ("phone", "telephone", "mobile", "tel", "telefon", "telefonnummer", "mobil", "mobilnummer"),
-    "is_main_contact": ("main contact", "huvudkontakt", "huvudkontaktperson"),
-    "send_service_protocol": ("send service protocol", "skicka serviceprotokoll"),
-    "send_work_order": ("send work order", "skicka arbetsorder"),
-}
 # Further words for a choice value, besides its code and its label in every offered language.
 CHOICE_WORDS = {
     "customer_type": {
@@ -110,357 +50,9 @@ CHOICE_WORDS = {
 ACTIVE_WORDS = {"active": True, "aktiv": True, "inactive": False, "inaktiv": False}
 
 
-class ImportFileInvalid(ValueError):
-    """The file cannot be imported at all; `message` says why."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
 class ImportNotAllowed(PermissionError):
     pass
 
-
-def fold_header(text) -> str:
-    text = fold(str(text or ""))
-    text = re.sub(r"[\s\-_:.,;/()\[\]'\"–—]+", " ", text)
-    return text.strip()
-
-
-# -- reading files ---------------------------------------------------------------------------
-
-
-class Table:
-    """Column names and rows of an uploaded file; `rows()` can be read more than once."""
-
-    headers: list[str]
-    total_rows: int | None  # an estimate for the progress bar
-    formulas_marked = False  # True when formula cells arrive as FormulaCell (XLSX)
-
-    def rows(self) -> Iterator[tuple[int, list]]:  # (row number as the user sees it, cells)
-        raise NotImplementedError
-
-
-def open_table(opener: Callable, filename: str) -> Table:
-    """The file behind `opener` (a callable returning a new binary file object) as a Table."""
-    with opener() as handle:
-        head = handle.read(8)
-    name = (filename or "").lower()
-    if head.startswith(b"PK\x03\x04"):
-        return XlsxTable(opener)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileInvalid(_l("Old Excel files (.xls) cannot be read: save the file as .xlsx or CSV."))
-    if name.endswith((".xlsx", ".xlsm", ".xls")):
-        raise ImportFileInvalid(_l("The file is not a valid Excel file."))
-    return CsvTable(opener)
-
-
-class XlsxTable(Table):
-    formulas_marked = True
-
-    def __init__(self, opener):
-        self.opener = opener
-        with opener() as handle:
-            check_zip(handle)
-        self.headers, self.total_rows = self._read_header()
-
-    def _open_sheet(self, handle):
-        import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        try:
-            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=False)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-            raise ImportFileInvalid(_l("The file is not a valid Excel file.")) from exc
-        except Exception as exc:  # defusedxml and the XML parser raise their own kinds
-            raise ImportFileInvalid(_l("The file is not a valid Excel file.")) from exc
-        if not workbook.worksheets:
-            raise ImportFileInvalid(_l("The file is not a valid Excel file."))
-        return workbook, workbook.worksheets[0]
-
-    def _read_header(self):
-        with self.opener() as handle:
-            workbook, sheet = self._open_sheet(handle)
-            try:
-                first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), None)
-                total = sheet.max_row
-            except ImportFileInvalid:
-                raise
-            except Exception as exc:
-                raise ImportFileInvalid(_l("The file is not a valid Excel file.")) from exc
-            finally:
-                workbook.close()
-        headers = check_headers(list(first or []))
-        return headers, (total - 1 if isinstance(total, int) and total > 1 else None)
-
-    def rows(self):
-        with self.opener() as handle:
-            workbook, sheet = self._open_sheet(handle)
-            try:
-                width = len(self.headers)
-                for number, cells in enumerate(sheet.iter_rows(min_row=2), start=2):
-                    values = []
-                    for cell in cells[:width]:
-                        value = getattr(cell, "value", None)
-                        if getattr(cell, "data_type", None) == "f":
-                            value = FormulaCell(value)
-                        values.append(value)
-                    yield number, values
-            except ImportFileInvalid:
-                raise
-            except Exception as exc:
-                raise ImportFileInvalid(_l("The file is not a valid Excel file.")) from exc
-            finally:
-                workbook.close()
-
-
-class FormulaCell(str):
-    """An XLSX cell holding a formula: refused, the value is not imported."""
-
-
-def check_zip(handle) -> None:
-    try:
-        archive = zipfile.ZipFile(handle)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ImportFileInvalid(_l("The file is not a valid Excel file.")) from exc
-    with archive:
-        members = archive.infolist()
-        if len(members) > ZIP_MAX_MEMBERS:
-            raise ImportFileInvalid(_l("The file is not a valid Excel file."))
-        total = 0
-        for member in members:
-            total += member.file_size
-            suspicious = member.file_size > ZIP_RATIO_FROM and member.file_size > ZIP_MAX_RATIO * max(
-                1, member.compress_size)
-            if suspicious or total > ZIP_MAX_TOTAL:
-                raise ImportFileInvalid(_l("The file unpacks to far more data than it holds (a zip bomb?); "
-                                           "it was not opened."))
-        names = {m.filename for m in members}
-        if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-            raise ImportFileInvalid(_l("The file is not a valid Excel file."))
-
-
-class CsvTable(Table):
-    def __init__(self, opener):
-        self.opener = opener
-        self.encoding, lines = self._sniff()
-        self.total_rows = max(0, lines - 1)
-        with self.opener() as handle:
-            text = io.TextIOWrapper(handle, encoding=self.encoding, newline="")
-            first = text.readline(MAX_LINE + 1)
-            if len(first) > MAX_LINE:
-                raise ImportFileInvalid(_l("A row is longer than %(n)s characters.", n=MAX_LINE))
-        self.delimiter = max((";", ",", "\t"), key=lambda d: (first.count(d), d == ";"))
-        header = []
-        for _number, cells in self._records(header_too=True):
-            header = cells
-            break
-        self.headers = check_headers(header)
-
-    def _sniff(self) -> tuple[str, int]:
-        """UTF-8 (with or without BOM) or else Windows-1252; refuses binary files."""
-        with self.opener() as handle:
-            start = handle.read(65536)
-            if b"\x00" in start:
-                raise ImportFileInvalid(_l("The file is neither a CSV nor an Excel file."))
-            if start.startswith(codecs.BOM_UTF8):
-                encoding = "utf-8-sig"
-            else:
-                encoding = "utf-8"
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            lines, chunk = 0, start
-            while chunk:
-                lines += chunk.count(b"\n")
-                if encoding == "utf-8":
-                    try:
-                        decoder.decode(chunk)
-                    except UnicodeDecodeError:
-                        encoding = "cp1252"
-                chunk = handle.read(1 << 20)
-            if encoding == "utf-8":
-                try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    encoding = "cp1252"
-        if encoding == "cp1252":
-            with self.opener() as handle:
-                try:
-                    for chunk in iter(lambda: handle.read(1 << 20), b""):
-                        chunk.decode("cp1252")
-                except UnicodeDecodeError:
-                    raise ImportFileInvalid(
-                        _l("The file's characters could not be read: save it as UTF-8 or Windows-1252.")
-                    ) from None
-        return encoding, lines + 1
-
-    def _lines(self, text) -> Iterator[str]:
-        while True:
-            line = text.readline(MAX_LINE + 1)
-            if not line:
-                return
-            if len(line) > MAX_LINE:
-                raise ImportFileInvalid(_l("A row is longer than %(n)s characters.", n=MAX_LINE))
-            yield line
-
-    def _records(self, header_too: bool = False):
-        with self.opener() as handle:
-            text = io.TextIOWrapper(handle, encoding=self.encoding, newline="")
-            reader = csv.reader(self._lines(text), delimiter=self.delimiter)
-            number = 1
-            try:
-                for number, cells in enumerate(reader, start=1):
-                    if number > 1 or header_too:
-                        yield number, cells
-            except csv.Error as exc:
-                raise ImportFileInvalid(_l("Row %(row)s could not be read: %(reason)s", row=number + 1,
-                                           reason=str(exc))) from None
-
-    def rows(self):
-        return self._records()
-
-
-def check_headers(headers: list) -> list[str]:
-    while headers and (headers[-1] is None or str(headers[-1]).strip() == ""):
-        headers.pop()
-    if len(headers) > MAX_COLUMNS:
-        raise ImportFileInvalid(_l("The file has %(n)s columns; at most %(max)s can be imported.",
-                                   n=len(headers), max=MAX_COLUMNS))
-    if not headers:
-        raise ImportFileInvalid(_l("The first row must hold the column names."))
-    return ["" if h is None else str(h).strip()[:200] for h in headers]
-
-
-# -- column mapping --------------------------------------------------------------------------
-
-
-@dataclass
-class MappedColumn:
-    index: int
-    header: str
-    key: str | None
-    label: str = ""  # what the column means, in the user's language
-    note: object = None  # why it is ignored
-
-
-def _label_names(column: Column) -> set[str]:
-    return {fold_header(name) for name in _translations(column.label)}
-
-
-def importable_columns(settings, fields) -> list[Column]:
-    return catalogue(settings, fields)
-
-
-def header_index(columns: list[Column]) -> dict[str, str]:
-    """Folded header -> column key: exact labels (every language) first, then aliases."""
-    index: dict[str, str] = {}
-    exact: dict[str, str] = {}
-    for column in columns:
-        for name in _label_names(column):
-            exact.setdefault(name, column.key)
-    keys = {c.key for c in columns}
-    aliases: dict[str, str] = {}
-    for column in columns:
-        for name in (column.entry.aliases if column.entry is not None else ()):
-            aliases.setdefault(fold_header(name), column.key)
-    for kind, kind_names in KIND_NAMES.items():
-        for part, part_names in PART_NAMES.items():
-            for kind_name in kind_names:
-                for part_name in part_names:
-                    aliases.setdefault(fold_header(f"{kind_name} {part_name}"), f"{kind}_{part}")
-                    aliases.setdefault(fold_header(f"{part_name} {kind_name}"), f"{kind}_{part}")
-            for kind_name in kind_names:
-                aliases.setdefault(fold_header(kind_name), f"{kind}_street")
-        for part, part_names in PART_NAMES.items():
-            for part_name in part_names:
-                aliases.setdefault(fold_header(part_name), f"{INVOICE}_{part}")
-    for part, part_names in CONTACT_PART_NAMES.items():
-        for prefix in CONTACT_NAMES:
-            for part_name in part_names:
-                aliases.setdefault(fold_header(f"{prefix} {part_name}"), f"contact_{part}")
-        if part not in ("name",):
-            for part_name in part_names:
-                aliases.setdefault(fold_header(part_name), f"contact_{part}")
-    for prefix in CONTACT_NAMES:
-        aliases.setdefault(fold_header(prefix), "contact_name")
-    index.update({k: v for k, v in aliases.items() if v in keys})
-    index.update(exact)  # a label always wins over an alias (a custom field called "Ort")
-    return index
-
-
-def map_headers(headers: list[str], columns: list[Column]) -> list[MappedColumn]:
-    by_key = {c.key: c for c in columns}
-    index = header_index(columns)
-    mapped, used = [], {}
-    for position, header in enumerate(headers):
-        key = index.get(fold_header(header)) if header else None
-        column = MappedColumn(position, header, key)
-        if key is None:
-            column.note = _l("Not recognised; ignored.") if header else None
-        elif not by_key[key].importable:
-            column.key, column.label, column.note = None, by_key[key].title, _l("Read only; ignored.")
-        else:
-            column.label = by_key[key].title
-            if key in used:
-                raise ImportFileInvalid(_l("The columns %(a)s and %(b)s both mean %(label)s.",
-                                           a=used[key], b=header, label=column.label))
-            used[key] = header
-        mapped.append(column)
-    return mapped
-
-
-# -- the report --------------------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
-class ImportReport:
-    mode: str = INSERT
-    dry_run: bool = False
-    valid_only: bool = False
-    rows: int = 0
-    customers: int = 0
-    created: int = 0
-    updated: int = 0
-    contacts: int = 0
-    failed_customers: int = 0
-    failed_rows: int = 0
-    error_count: int = 0
-    errors: list = field(default_factory=list)
-    written: bool = False
-    file_error: str | None = None
-    columns: list = field(default_factory=list)  # [header, label or None, note or None]
-
-    @property
-    def ok(self) -> bool:
-        return self.file_error is None and self.error_count == 0
-
-    def add_error(self, row: int, column: str, message) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(RowError(row, str(column), str(message)))
-
-    def to_json(self) -> str:
-        data = {k: v for k, v in self.__dict__.items() if k != "errors"}
-        data["errors"] = [[e.row, e.column, e.message] for e in self.errors]
-        return json.dumps(data)
-
-    @classmethod
-    def from_json(cls, text: str | None) -> "ImportReport":
-        data = json.loads(text or "{}")
-        errors = [RowError(*e) for e in data.pop("errors", [])]
-        report = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-        report.errors = errors
-        return report
-
-
-# -- validation of one customer (a group of rows) --------------------------------------------
 
 UNCHANGED = object()
 
@@ -487,30 +79,6 @@ class Checked:
     @property
     def ok(self) -> bool:
         return not self.group.errors
-
-
-def cell_text(value) -> str:
-    """A cell as the text the services validate (typed XLSX values included)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time(0):
-            return value.date().isoformat()
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value).strip()
-    if NEUTRALISED.match(text):  # our own export's guard against formulas: undo it
-        text = text[1:]
-    return text
 
 
 @dataclass
@@ -584,7 +152,7 @@ class Importer:
                 value: {fold(value)} | _translations(label) | set(extra.get(value, ())) | {fold(str(label))}
                 for value, label in entry.choices() if value
             }
-        from .assignment import assignable_users  # staff only: portal logins are never technicians (F20)
+        from ..assignment import assignable_users  # staff only: portal logins are never technicians (F20)
 
         self.user_ids: dict[str, list[int]] = {}
         for technician in assignable_users(session):
@@ -969,15 +537,6 @@ class Importer:
         self._pass("writing", write=True, record=self.valid_only, skip=point.done_rows)
 
 
-def _translations(label) -> set[str]:
-    """`label` folded, in every offered language."""
-    names = set()
-    for language in current_app.config.get("LANGUAGES", {"sv": None, "en": None}):
-        with force_locale(language):
-            names.add(fold(str(label)))
-    return names
-
-
 def _failed_cell(value) -> str:
     if isinstance(value, FormulaCell):
         return "'" + str(value)
@@ -1006,7 +565,7 @@ def preview(opener: Callable, filename: str, rows: int = 10) -> tuple[list, list
     """The column mapping and the first `rows` rows (as text) of a file, for the upload page."""
     table = open_table(opener, filename)
     settings = get_settings()
-    from ..extensions import db
+    from ...extensions import db
 
     fields = cf.active_fields(db.session)
     mapping = map_headers(table.headers, importable_columns(settings, fields))
@@ -1018,27 +577,3 @@ def preview(opener: Callable, filename: str, rows: int = 10) -> tuple[list, list
         if len(first) >= rows:
             break
     return mapping, first
-
-
-def template_columns(settings, fields) -> list[Column]:
-    """The columns of the downloadable template: everything that can be imported."""
-    return [c for c in importable_columns(settings, fields) if c.importable]
-
-
-def template_notes(column: Column) -> str:
-    """What a template column accepts, in the current language."""
-    if column.key == "customer_type":
-        return str(_l("Company or Private"))
-    if column.kind in ("bool", "cf_bool"):
-        return str(_l("Yes or No"))
-    if column.kind == "cf_date":
-        return str(_l("Date as YYYY-MM-DD"))
-    if column.key == "assigned_to":
-        return str(_l("The user's full name, user name or e-mail"))
-    if column.key == "discount_letters":
-        return str(_l("Names of discount letters, separated by commas"))
-    if column.key.startswith("contact_"):
-        return str(_l("Further contacts: further rows with the same customer number"))
-    if column.key == "customer_number":
-        return str(_l("Leave empty to get the next number."))
-    return ""
