@@ -176,6 +176,7 @@ def rss_mb() -> float:
 
 def child_export(url: str, fmt: str, query: str) -> dict:
     app = make_app(url)
+    app.config["EXPORT_BACKGROUND_FROM"] = 10 ** 9  # streamed in the request (a worker's own run: worker.py)
     client = login(app)
     client.get("/customers/")  # warm-up
     before = rss_mb()
