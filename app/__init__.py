@@ -38,9 +38,11 @@ def create_app(config=None) -> Flask:
     csrf.init_app(app)  # before AppBuilder, so FAB can exempt its API blueprints
 
     from .database import install_engine_hooks
+    from .services.documents import install_document_hooks
     from .services.history import install_history_hook
 
     install_history_hook()
+    install_document_hooks()
 
     with app.app_context():
         install_engine_hooks(db.engine)

@@ -16,7 +16,9 @@ documents = AppGroup("documents", help="Customer documents (F17).")
 @with_appcontext
 def check(repair: bool, min_age: int, force: bool) -> None:
     """List orphans either way; exit code 1 when some are found and not repaired."""
-    from ..services.documents import RepairRefused, check_documents, repair_documents
+    from ..commands.documents import repair_documents
+    from ..security.access import SYSTEM
+    from ..services.documents import RepairRefused, check_documents
     from ..uploads.storage import StorageError, get_storage
 
     storage = get_storage()
@@ -42,7 +44,7 @@ def check(repair: bool, min_age: int, force: bool) -> None:
                    "without object. Run with --repair to remove them.")
         raise SystemExit(1)
     try:
-        objects, rows = repair_documents(report, storage, force=force)
+        objects, rows = repair_documents(report, by=SYSTEM, storage=storage, force=force)
     except RepairRefused as exc:
         raise click.ClickException(str(exc)) from None
     except StorageError as exc:

@@ -1,6 +1,6 @@
 """Customer documents in folders (F17): `/customers/<id>/documents`.
 
-Thin: parse the request, call app/services/documents.py, render. Every request finds its
+Thin: parse the request, call the commands in app/commands/documents.py (reads: app/services/documents), render. Every request finds its
 customer through `documents.visible_customer` (the scope rule of `scope.get_customer`)
 and every folder and document through lookups that check they belong to that customer,
 so anything outside the user's rights is a 404. Bytes never go through FAB's
@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ..commands import documents as commands
 from ..security.access import requires, user_can
 from ..security.rights import (
     CUSTOMER,
@@ -181,7 +182,7 @@ class DocumentView(BaseView):
             return redirect(self._folder_url(customer, folder.id if folder else None), 303)
         files = [(f.filename, f.stream) for f in request.files.getlist("files")]
         try:
-            documents = svc.upload_documents(customer, folder_id, files, user=current_user)
+            documents = commands.upload_documents(customer, folder_id, files, by=current_user)
         except svc.DocumentError as exc:
             # After a failed transaction, look again: the customer or folder may be gone meanwhile.
             customer = svc.visible_customer(customer_id, current_user)
@@ -202,8 +203,8 @@ class DocumentView(BaseView):
         if not self._form_ok():
             return redirect(self._folder_url(customer, parent.id if parent else None), 303)
         try:
-            folder = svc.create_folder(customer, request.form.get("name"), request.form.get("parent_id") or None,
-                                       user=current_user)
+            folder = commands.create_folder(customer, request.form.get("name"),
+                                            request.form.get("parent_id") or None, by=current_user)
         except svc.DocumentError as exc:
             return self._refused(customer, parent, exc)
         _flash(_l("The folder %(name)s was created.", name=folder.name), "success")
@@ -217,7 +218,7 @@ class DocumentView(BaseView):
         if not self._form_ok():
             return redirect(self._folder_url(customer, folder.id), 303)
         try:
-            svc.rename_folder(folder, request.form.get("name"))
+            commands.rename_folder(folder, request.form.get("name"), by=current_user)
         except svc.DocumentError as exc:
             return self._refused(customer, folder, exc)
         _flash(_l("The folder was renamed."), "success")
@@ -238,7 +239,7 @@ class DocumentView(BaseView):
             confirmed = (svc.as_int(request.form.get("files")), svc.as_int(request.form.get("folders")))
             name, parent_id = folder.name, folder.parent_id
             try:
-                deleted_files, _deleted_folders = svc.delete_folder(folder, confirmed)
+                deleted_files, _deleted_folders = commands.delete_folder(folder, confirmed, by=current_user)
             except svc.FolderNotEmpty as exc:
                 files, folders, status = exc.files, exc.folders, 409
                 _flash(_l("The folder's contents changed; check them again before deleting."), "warning")
@@ -268,7 +269,7 @@ class DocumentView(BaseView):
         document = self._document_or_404(customer, document_id)
         if self._form_ok():
             try:
-                svc.rename_document(document, request.form.get("name"))
+                commands.rename_document(document, request.form.get("name"), by=current_user)
             except svc.DocumentError as exc:
                 return self._refused(customer, document.folder, exc)
             _flash(_l("The file was renamed."), "success")
@@ -282,7 +283,8 @@ class DocumentView(BaseView):
         if self._form_ok():
             source = document.folder
             try:
-                svc.move_document(customer, document, request.form.get("folder_id") or None)
+                commands.move_document(customer, document, request.form.get("folder_id") or None,
+                                       by=current_user)
             except svc.DocumentError as exc:
                 return self._refused(customer, source, exc)
             _flash(_l("The file was moved."), "success")
@@ -296,7 +298,7 @@ class DocumentView(BaseView):
         folder_id = document.folder_id
         if self._form_ok():
             name = document.name
-            svc.delete_document(document)
+            commands.delete_document(document, by=current_user)
             _flash(_l("%(name)s was deleted.", name=name), "success")
         return redirect(self._folder_url(customer, folder_id), 303)
 

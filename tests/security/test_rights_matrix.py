@@ -7,6 +7,7 @@ import io
 import re
 
 from app import commands as svc
+from app.commands import documents as document_commands
 from app.extensions import db
 from app.models import Article, Contact, Customer
 from app.security import rights as r
@@ -204,12 +205,11 @@ def seed_rows(app, username) -> dict:
 
 
 def seed_documents(customer) -> dict:
-    from app.services import documents
 
-    folder = documents.create_folder(customer, "Mapp")
+    folder = document_commands.create_folder(customer, "Mapp", by=SYSTEM)
     from tests.uploads.samples import pdf
 
-    [document] = documents.upload_documents(customer, folder.id, [("avtal.pdf", io.BytesIO(pdf()))])
+    [document] = document_commands.upload_documents(customer, folder.id, [("avtal.pdf", io.BytesIO(pdf()))], by=SYSTEM)
     return {"folder_id": folder.id, "document_id": document.id}
 
 

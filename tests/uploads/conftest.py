@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from app.commands import documents as document_commands
 from app.extensions import db
 from app.models import Customer
 from tests.conftest import ctx, init_database, make_app
@@ -70,10 +71,9 @@ def any_app(request, database_url, tmp_path):
 
 def upload(app, customer_id, files, folder_id=None, user="admin"):
     """Upload through the service as `user`; `files` are (name, bytes) pairs. Returns document ids."""
-    from app.services import documents as svc
 
     with ctx(app):
         customer = db.session.get(Customer, customer_id)
         user_obj = app.appbuilder.sm.get_user_by_id(app.user_ids[user])
-        documents = svc.upload_documents(customer, folder_id, [(n, io.BytesIO(b)) for n, b in files], user=user_obj)
+        documents = document_commands.upload_documents(customer, folder_id, [(n, io.BytesIO(b)) for n, b in files], by=user_obj)
         return [d.id for d in documents]

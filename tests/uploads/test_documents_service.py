@@ -6,13 +6,21 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.commands import assign_technician
+from app.commands import documents as document_commands
 from app.extensions import db
 from app.models import Customer, Document, DocumentFolder
+from app.security.access import SYSTEM
 from app.services import documents as svc
 from app.uploads import get_storage
 from tests.conftest import ctx, new_customer
 from tests.uploads import samples
 from tests.uploads.conftest import upload
+
+
+def assign(app, customer_id, user):
+    with ctx(app):
+        assign_technician([customer_id], app.user_ids[user], by=SYSTEM)
 
 
 def rows(app, model=Document) -> int:
@@ -37,12 +45,13 @@ def read(app, key) -> bytes:
 def make_folder(app, customer_id, name, parent_id=None) -> int:
     with ctx(app):
         customer = db.session.get(Customer, customer_id)
-        return svc.create_folder(customer, name, parent_id).id
+        return document_commands.create_folder(customer, name, parent_id, by=SYSTEM).id
 
 
 def test_upload_many_into_a_folder_stores_objects_under_random_keys(any_app):
     app = any_app
     customer_id = new_customer(app, name="Åhléns AB")
+    assign(app, customer_id, "tech")  # a technician uploads to the customers assigned to it
     folder_id = make_folder(app, customer_id, "Avtal")
     files = [("Offert Åhléns.pdf", samples.pdf(b"offert")), ("foto.jpg", samples.jpeg()), ("lista.csv", samples.text())]
     ids = upload(app, customer_id, files, folder_id=folder_id, user="tech")
@@ -96,7 +105,7 @@ def test_a_folder_of_another_customer_is_refused(any_app):
     with ctx(app):
         customer = db.session.get(Customer, mine)
         with pytest.raises(svc.DocumentInvalid):
-            svc.create_folder(customer, "Under deras", parent_id=their_folder)
+            document_commands.create_folder(customer, "Under deras", parent_id=their_folder, by=SYSTEM)
     assert rows(app) == 0 and stored_keys(app) == [] and rows(app, DocumentFolder) == 1
 
 
@@ -128,9 +137,9 @@ def test_folders_nest_and_names_are_unique_among_siblings(app):
         assert [(n.path, n.depth) for n in tree] == [("2024", 0), ("Avtal", 0), ("Avtal / 2024", 1)]
         folder = svc.get_folder(customer, year)
         assert [f.name for f in svc.folder_path(folder)] == ["Avtal", "2024"]
-        svc.rename_folder(folder, "2025")
+        document_commands.rename_folder(folder, "2025", by=SYSTEM)
         with pytest.raises(svc.DocumentInvalid):
-            svc.rename_folder(svc.get_folder(customer, contracts), "2024")
+            document_commands.rename_folder(svc.get_folder(customer, contracts), "2024", by=SYSTEM)
     with ctx(app):
         assert db.session.get(DocumentFolder, year).name == "2025"
 
@@ -157,20 +166,20 @@ def test_deleting_a_folder_with_contents_needs_the_counts_confirmed(any_app):
         folder = db.session.get(DocumentFolder, top)
         assert svc.folder_contents(folder) == (3, 2)
         with pytest.raises(svc.FolderNotEmpty) as not_empty:
-            svc.delete_folder(folder)
+            document_commands.delete_folder(folder, by=SYSTEM)
         assert (not_empty.value.files, not_empty.value.folders) == (3, 2)
         with pytest.raises(svc.FolderNotEmpty):
-            svc.delete_folder(folder, confirmed=(2, 2))  # stale confirmation
+            document_commands.delete_folder(folder, confirmed=(2, 2), by=SYSTEM)  # stale confirmation
     assert rows(app) == 4 and len(stored_keys(app)) == 4
     with ctx(app):
-        assert svc.delete_folder(db.session.get(DocumentFolder, top), confirmed=(3, 2)) == (3, 2)
+        assert document_commands.delete_folder(db.session.get(DocumentFolder, top), confirmed=(3, 2), by=SYSTEM) == (3, 2)
     assert rows(app, DocumentFolder) == 0
     with ctx(app):
         remaining = db.session.execute(select(Document)).scalars().all()
         assert [d.id for d in remaining] == kept
         assert stored_keys(app) == [remaining[0].storage_key]
-        empty = svc.create_folder(db.session.get(Customer, customer_id), "Tom")
-        assert svc.delete_folder(empty) == (0, 0)
+        empty = document_commands.create_folder(db.session.get(Customer, customer_id), "Tom", by=SYSTEM)
+        assert document_commands.delete_folder(empty, by=SYSTEM) == (0, 0)
 
 
 def test_rename_and_move_within_the_customer(app):
@@ -186,16 +195,16 @@ def test_rename_and_move_within_the_customer(app):
         document = svc.get_document(customer, doc_id)
         key = document.storage_key
         with pytest.raises(svc.DocumentInvalid):
-            svc.move_document(customer, document, b)  # a file of that name is there
+            document_commands.move_document(customer, document, b, by=SYSTEM)  # a file of that name is there
         with pytest.raises(svc.DocumentInvalid):
-            svc.move_document(customer, document, foreign)
+            document_commands.move_document(customer, document, foreign, by=SYSTEM)
         with pytest.raises(svc.DocumentInvalid):
-            svc.rename_document(document, "annat.pdf")
+            document_commands.rename_document(document, "annat.pdf", by=SYSTEM)
         with pytest.raises(svc.DocumentInvalid):
-            svc.rename_document(document, "avtal.exe")
-        svc.rename_document(document, "Avtal 2024.pdf")
-        svc.move_document(customer, document, b)
-        svc.move_document(customer, document, None)
+            document_commands.rename_document(document, "avtal.exe", by=SYSTEM)
+        document_commands.rename_document(document, "Avtal 2024.pdf", by=SYSTEM)
+        document_commands.move_document(customer, document, b, by=SYSTEM)
+        document_commands.move_document(customer, document, None, by=SYSTEM)
         assert svc.get_document(db.session.get(Customer, other), doc_id) is None
     with ctx(app):
         document = db.session.get(Document, doc_id)
@@ -208,7 +217,7 @@ def test_delete_removes_row_and_object(any_app):
     first, second = upload(app, customer_id, [("a.pdf", samples.pdf(b"a")), ("b.pdf", samples.pdf(b"b"))])
     with ctx(app):
         keep_key = db.session.get(Document, second).storage_key
-        svc.delete_document(db.session.get(Document, first))
+        document_commands.delete_document(db.session.get(Document, first), by=SYSTEM)
     assert rows(app) == 1 and stored_keys(app) == [keep_key]
 
 
@@ -232,6 +241,7 @@ def test_deleting_the_customer_removes_its_objects_after_the_commit(any_app):
 
 def test_the_list_sorts_by_every_column(app):
     customer_id = new_customer(app)
+    assign(app, customer_id, "tech")
     upload(app, customer_id, [("b.pdf", samples.pdf(b"x" * 500))], user="manager")
     upload(app, customer_id, [("A.txt", samples.text())], user="admin")
     upload(app, customer_id, [("c.png", samples.png())], user="tech")
@@ -259,6 +269,6 @@ def test_upload_accepts_file_objects_without_reading_them_into_memory(app, tmp_p
     customer_id = new_customer(app)
     with ctx(app), path.open("rb") as stream:
         customer = db.session.get(Customer, customer_id)
-        [document] = svc.upload_documents(customer, None, [("stor.pdf", stream)])
+        [document] = document_commands.upload_documents(customer, None, [("stor.pdf", stream)], by=SYSTEM)
         assert document.size == 30 * 1024 * 1024
         assert get_storage().local_path(document.storage_key).stat().st_size == document.size

@@ -9,8 +9,11 @@ import io
 import pytest
 from sqlalchemy import func, select, text
 
+from app.commands import documents as document_commands
+from app.errors import NotFound
 from app.extensions import db
 from app.models import Customer, Document, DocumentFolder
+from app.security.access import SYSTEM
 from app.services import documents as svc
 from app.uploads import get_storage
 from tests.conftest import ctx, new_customer
@@ -74,6 +77,25 @@ def test_s3_stopping_between_files_of_a_batch_leaves_no_row_and_check_repairs_th
     assert check(app, "--min-age", "0").exit_code == 0
 
 
+class DeletingWhileStoring:
+    """The app's store, but another request deletes a row (in its own connection) while the first
+    file goes up: the race between an upload and someone deleting its customer or folder."""
+
+    def __init__(self, storage, statement: str, row_id: int):
+        self.storage, self.statement, self.row_id = storage, statement, row_id
+
+    def save(self, key, stream, content_type):
+        if self.row_id is not None:
+            with db.engine.connect() as other:
+                other.execute(text(self.statement), {"id": self.row_id})
+                other.commit()
+            self.row_id = None
+        return self.storage.save(key, stream, content_type)
+
+    def __getattr__(self, name):
+        return getattr(self.storage, name)
+
+
 def test_a_database_failure_after_the_upload_removes_the_objects(any_app):
     """The customer is deleted by someone else while the files go up: the rows then violate the
     foreign key in the database, the transaction fails, and the stored objects are removed."""
@@ -81,11 +103,11 @@ def test_a_database_failure_after_the_upload_removes_the_objects(any_app):
     customer_id = new_customer(app, name="Försvinner AB")
     with ctx(app):
         customer = db.session.get(Customer, customer_id)
-        with db.engine.connect() as other:  # another request, in its own connection
-            other.execute(text("DELETE FROM customer WHERE id = :id"), {"id": customer_id})
-            other.commit()
+        store = DeletingWhileStoring(get_storage(), "DELETE FROM customer WHERE id = :id", customer_id)
         with pytest.raises(svc.NotSaved) as failed:
-            svc.upload_documents(customer, None, [("a.pdf", _stream(samples.pdf())), ("b.png", _stream(samples.png()))])
+            document_commands.upload_documents(
+                customer, None, [("a.pdf", _stream(samples.pdf())), ("b.png", _stream(samples.png()))],
+                by=SYSTEM, storage=store)
         assert failed.value.status == 503
     assert rows(app) == 0
     assert keys(app) == []
@@ -95,13 +117,23 @@ def test_a_database_failure_for_a_folder_deleted_meanwhile(app):
     customer_id = new_customer(app)
     with ctx(app):
         customer = db.session.get(Customer, customer_id)
-        folder = svc.create_folder(customer, "Tas bort")
-        folder_id = folder.id
-        with db.engine.connect() as other:
-            other.execute(text("DELETE FROM document_folder WHERE id = :id"), {"id": folder_id})
-            other.commit()
+        folder_id = document_commands.create_folder(customer, "Tas bort", by=SYSTEM).id
+        store = DeletingWhileStoring(get_storage(), "DELETE FROM document_folder WHERE id = :id", folder_id)
         with pytest.raises(svc.NotSaved):
-            svc.upload_documents(customer, folder_id, [("a.pdf", _stream(samples.pdf()))])
+            document_commands.upload_documents(customer, folder_id, [("a.pdf", _stream(samples.pdf()))],
+                                               by=SYSTEM, storage=store)
+    assert rows(app) == 0 and keys(app) == []
+
+
+def test_an_upload_for_a_customer_deleted_before_it_starts_is_not_found(app):
+    customer_id = new_customer(app)
+    with ctx(app):
+        customer = db.session.get(Customer, customer_id)
+        with db.engine.connect() as other:
+            other.execute(text("DELETE FROM customer WHERE id = :id"), {"id": customer_id})
+            other.commit()
+        with pytest.raises(NotFound):
+            document_commands.upload_documents(customer, None, [("a.pdf", _stream(samples.pdf()))], by=SYSTEM)
     assert rows(app) == 0 and keys(app) == []
 
 
@@ -113,7 +145,7 @@ def test_s3_delete_while_the_store_is_down_leaves_only_an_orphan_that_check_repa
         gone_key = db.session.get(Document, gone).storage_key
     s3.stop()
     with ctx(app):
-        svc.delete_document(db.session.get(Document, gone))  # the row goes; the object cannot yet
+        document_commands.delete_document(db.session.get(Document, gone), by=SYSTEM)  # the row goes; the object cannot yet
     assert rows(app) == 1
     s3.start()
     assert gone_key in keys(app)
@@ -169,7 +201,7 @@ def test_a_customer_renumbered_or_inactivated_keeps_its_documents(any_app):
     app = any_app
     customer_id = new_customer(app, name="Byter AB", customer_number="1001")
     with ctx(app):
-        folder_id = svc.create_folder(db.session.get(Customer, customer_id), "Avtal").id
+        folder_id = document_commands.create_folder(db.session.get(Customer, customer_id), "Avtal", by=SYSTEM).id
     [doc_id] = upload(app, customer_id, [("avtal.pdf", samples.pdf())], folder_id=folder_id)
     with ctx(app):
         customer = db.session.get(Customer, customer_id)

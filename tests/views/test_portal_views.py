@@ -5,6 +5,7 @@ import re
 from sqlalchemy import select
 
 from app import commands
+from app.commands import documents as document_commands
 from app.extensions import db
 from app.models import Customer, CustomerUser, CustomFieldDefinition
 from app.security.access import SYSTEM
@@ -118,14 +119,13 @@ def test_the_portal_speaks_the_customers_language(app, client):
 def test_documents_reach_a_customer_user_only_with_the_right(app, client):
     import io
 
-    from app.services import documents
     from tests.uploads.samples import pdf
 
     own = new_customer(app, name="Egen AB")
     other = new_customer(app, name="Annan AB")
     with ctx(app):
-        [mine] = documents.upload_documents(db.session.get(Customer, own), None, [("Avtal Åhléns.pdf", io.BytesIO(pdf()))])
-        [theirs] = documents.upload_documents(db.session.get(Customer, other), None, [("Annat.pdf", io.BytesIO(pdf()))])
+        [mine] = document_commands.upload_documents(db.session.get(Customer, own), None, [("Avtal Åhléns.pdf", io.BytesIO(pdf()))], by=SYSTEM)
+        [theirs] = document_commands.upload_documents(db.session.get(Customer, other), None, [("Annat.pdf", io.BytesIO(pdf()))], by=SYSTEM)
         mine_id, theirs_id = mine.id, theirs.id
     link_id = portal_user(app, own, "egen@exempel.se")
     login(client, "egen@exempel.se")
