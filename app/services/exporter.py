@@ -4,8 +4,9 @@ The rows are exactly the list's: its search, filters and sort, the user's column
 columns), and only the customers the user may see (`search.filtered_query` applies the
 row rights). Customers are fetched in batches (`yield_per`) with their relationships
 loaded per batch, and written as they come, so memory stays flat whatever the size:
-CSV is streamed to the client chunk by chunk; XLSX is written by openpyxl's write-only
-workbook to a temporary file, which is then streamed.
+CSV is streamed to the client chunk by chunk; XLSX is written by XlsxWriter in its
+constant-memory mode (each row goes to disk as it is written) to a temporary file, which is
+then streamed.
 
 CSV: semicolon separated, UTF-8 with BOM so that Excel opens it; a cell that a spreadsheet
 would run (starting with = + - @, tab or carriage return) gets a leading apostrophe. The
@@ -14,14 +15,15 @@ is written as a text cell, never a formula.
 """
 
 import csv
+import datetime
 import io
+import re
 import tempfile
 from collections.abc import Iterator
+from decimal import Decimal
 
+import xlsxwriter
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import text
 
 from .list_choice import ListRequest
@@ -114,26 +116,43 @@ def csv_chunks(columns, customers, ctx: ColumnContext) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(sheet, value):
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith("="):  # text, not a formula
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            return cell
-    return value
+# Characters XML 1.0 cannot hold (control characters but tab, newline and carriage return).
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Every string is written as a string: never a formula, a link or a number by its looks.
+XLSX_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                "strings_to_numbers": False, "remove_timezone": True}
 
 
 def write_xlsx(target, columns, customers, ctx: ColumnContext, title=None) -> None:
-    """Write the XLSX file to `target` (a path or a binary file) with a write-only workbook."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(title or _l("Customers"))[:31])
-    sheet.append([_xlsx_cell(sheet, t) for t in header_row(columns)])
+    """Write the XLSX file to `target` (a path or a binary file), row by row in constant memory."""
+    workbook = xlsxwriter.Workbook(target, XLSX_OPTIONS)
+    formats = {datetime.date: workbook.add_format({"num_format": "yyyy-mm-dd"}),
+               datetime.datetime: workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+    sheet = workbook.add_worksheet(str(title or _l("Customers"))[:31])
+
+    def write_row(row_number, values):
+        for column_number, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sheet.write_string(row_number, column_number, ILLEGAL_CHARACTERS.sub("", value))
+            elif isinstance(value, bool):
+                sheet.write_boolean(row_number, column_number, value)
+            elif isinstance(value, (int, float, Decimal)):
+                sheet.write_number(row_number, column_number, float(value))
+            elif isinstance(value, datetime.datetime):
+                sheet.write_datetime(row_number, column_number, value, formats[datetime.datetime])
+            elif isinstance(value, datetime.date):
+                sheet.write_datetime(row_number, column_number, value, formats[datetime.date])
+            else:
+                sheet.write_string(row_number, column_number, str(value))
+
+    write_row(0, [str(t) for t in header_row(columns)])
     labels = ctx.labels
-    for customer in customers:
-        sheet.append([_xlsx_cell(sheet, cell_value(c, v, labels))
-                      for c, v in zip(columns, _values(customer, columns, ctx), strict=True)])
-    workbook.save(target)
+    for row_number, customer in enumerate(customers, start=1):
+        write_row(row_number, [cell_value(c, v, labels)
+                               for c, v in zip(columns, _values(customer, columns, ctx), strict=True)])
+    workbook.close()
 
 
 def xlsx_file(columns, customers, ctx: ColumnContext):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -29,14 +30,17 @@ def export_csv(app, user="admin", all_columns=False, **args) -> list[list[str]]:
 
 
 def export_xlsx(app, user="admin", all_columns=True, **args):
+    return openpyxl.load_workbook(io.BytesIO(export_xlsx_bytes(app, user, all_columns, **args))).active
+
+
+def export_xlsx_bytes(app, user="admin", all_columns=True, **args) -> bytes:
     with ctx(app):
         acting = db.session.get(User, app.user_ids[user])
         listing = resolve_list(db.session, args, acting)
         columns = exporter.export_columns(listing, all_columns)
         handle = exporter.xlsx_file(columns, exporter.customers_for_export(db.session, listing, acting, columns),
                                     listing.context)
-        content = b"".join(exporter.file_chunks(handle))
-    return openpyxl.load_workbook(io.BytesIO(content)).active
+        return b"".join(exporter.file_chunks(handle))
 
 
 def assign(app, customer_id, user):
@@ -95,6 +99,9 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(app):
     sheet = export_xlsx(app)
     cell = sheet.cell(row=2, column=2)
     assert cell.value == "=HYPERLINK(\"http://x\",\"klicka\")" and cell.data_type == "s"  # text, never a formula
+    with zipfile.ZipFile(io.BytesIO(export_xlsx_bytes(app))) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "HYPERLINK" in sheet_xml and "<f>" not in sheet_xml  # no formula element anywhere in the sheet
 
 
 def test_csv_is_written_lazily_chunk_by_chunk():
