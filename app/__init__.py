@@ -40,9 +40,11 @@ def create_app(config=None) -> Flask:
     from .database import install_engine_hooks
     from .services.documents import install_document_hooks
     from .services.history import install_history_hook
+    from .services.search_text import install_search_text_hook
 
     install_history_hook()
     install_document_hooks()
+    install_search_text_hook()
 
     with app.app_context():
         install_engine_hooks(db.engine)

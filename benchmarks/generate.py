@@ -176,7 +176,7 @@ def load(app, count: int, technician_ids: list[int], seed: int) -> None:
         field_id = field.id
         existing = session.execute(select(func.count()).select_from(Customer)).scalar()
         session.commit()
-        tables = ["customer", "contact", "address", "custom_field_value"]
+        tables = ["customer", "contact", "address", "custom_field_value", "customer_search_text"]
         started = time.perf_counter()
         with engine.begin() as conn:
             if existing:
@@ -262,15 +262,30 @@ def _copy(cursor, batch, field_id, customer_cols, contact_cols):
         for c, _k, _a, contract in batch:
             if contract:
                 copy.write_row([c["id"], field_id, contract])
+    with cursor.copy("COPY customer_search_text (customer_id, document) FROM STDIN") as copy:
+        for row in _search_texts(batch):
+            copy.write_row([row["customer_id"], row["document"]])
     return customer_cols, contact_cols
+
+
+def _search_texts(batch) -> list[dict]:
+    """The search documents the app's write path would write (app.services.search_text)."""
+    from app.services.search_text import document_for
+
+    return [{"customer_id": c["id"],
+             "document": document_for(c["name"], c["customer_number"], c.get("customer_type", "company"),
+                                      c.get("identity_number"), [(k["name"], k.get("email"), k.get("phone"))
+                                                                 for k in contacts])}
+            for c, contacts, _a, _v in batch]
 
 
 def _insert(conn, batch, field_id):
     from sqlalchemy import insert
 
-    from app.models import Address, Contact, Customer, CustomFieldValue
+    from app.models import Address, Contact, Customer, CustomerSearchText, CustomFieldValue
 
     conn.execute(insert(Customer), [_complete(Customer.__table__, dict(c)) for c, _k, _a, _v in batch])
+    conn.execute(insert(CustomerSearchText), _search_texts(batch))
     conn.execute(insert(Contact), [_complete(Contact.__table__, dict(k)) for _c, ks, _a, _v in batch for k in ks])
     conn.execute(insert(Address), [a for _c, _k, addresses, _v in batch for a in addresses])
     values = [{"customer_id": c["id"], "field_id": field_id, "value": v} for c, _k, _a, v in batch if v]

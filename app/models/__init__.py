@@ -3,7 +3,7 @@
 from .article import Article, CustomerArticle
 from .background import BackgroundTask, BackgroundWorker, ExportJob
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
-from .customer import Address, Contact, Customer, customer_discount_letter
+from .customer import Address, Contact, Customer, CustomerSearchText, customer_discount_letter
 from .discount import DiscountLetter, DiscountLetterRow
 from .documents import Document, DocumentFolder
 from .history import CustomerHistory
@@ -28,6 +28,7 @@ __all__ = [
     "Customer",
     "CustomerArticle",
     "CustomerHistory",
+    "CustomerSearchText",
     "CustomerUser",
     "CustomFieldDefinition",
     "CustomFieldValue",

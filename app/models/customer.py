@@ -195,3 +195,27 @@ class Address(Model):
 
     def __repr__(self) -> str:
         return ", ".join(x for x in (self.street, self.street2, f"{self.postcode_display} {self.city or ''}".strip()) if x)
+
+
+class CustomerSearchText(Model):
+    """One search document per customer (F21): its name, number, organisation number and its
+    contacts' names, e-mails and phones, case-folded, so that one search answers from one index.
+
+    Written by the write path (`services.search_text`, a session hook installed from
+    `create_app`), never by hand. A separate table, so that changes to other customer columns
+    (assignment, status) neither rewrite nor bloat the search index.
+    """
+
+    __tablename__ = "customer_search_text"
+    __table_args__ = (trigram_index("ix_customer_search_text_trgm", "document"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+# Terms too short for trigrams (one or two characters) match the start of the name or the customer
+# number (services.search); these make that an index range scan in any collation.
+Index("ix_customer_name_prefix", func.lower(Customer.name).label("name_lower"),
+      postgresql_ops={"name_lower": "text_pattern_ops"}).ddl_if(dialect="postgresql")
+Index("ix_customer_number_prefix", Customer.customer_number,
+      postgresql_ops={"customer_number": "text_pattern_ops"}).ddl_if(dialect="postgresql")

@@ -4,16 +4,21 @@ Arguments come from the URL and are untrusted: anything unknown falls back to th
 default instead of failing, so a hostile list URL gives a normal page.
 """
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, false, func, or_, select, union, union_all
+from sqlalchemy import exists, false, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import selectinload
 
-from ..database import contains_ci
+from ..database import contains_ci, fold, like_escape
 from ..models.custom_fields import CustomFieldValue
-from ..models.customer import CUSTOMER_TYPES, Contact, Customer
+from ..models.customer import CUSTOMER_TYPES, PRIVATE, Customer, CustomerSearchText
 from . import custom_fields as cf
 from . import customer_fields as registry
+from . import search_text
+from .identity import parse_identity
+from .list_columns import sees_full_identity
 from .scope import scoped
 from .settings import get_settings
 
@@ -131,28 +136,84 @@ def _field_condition(key: str, value: str, dialect: str):
     return contains_ci(column, value, dialect)
 
 
-def _text_matches(q: str, dialect: str, combine=union):
-    """Ids of customers whose name, number, or a contact's name or e-mail matches `q`: one set,
-    so that PostgreSQL answers each part from its own index (pg_trgm for the substrings, the
-    unique index for the number) instead of scanning."""
-    return combine(
-        select(Customer.id).where(contains_ci(Customer.name, q, dialect)),
-        select(Customer.id).where(Customer.customer_number == q),
-        select(Contact.customer_id).where(or_(contains_ci(Contact.name, q, dialect), contains_ci(Contact.email, q, dialect))),
+# Terms shorter than this match the start of a customer's name or number: trigrams need three.
+MIN_SUBSTRING = 3
+PHONE_LIKE = re.compile(r"^[\d\s\-+()/.]+$")
+
+
+def _pattern(text: str):
+    """A LIKE pattern rendered into the statement, not bound: PostgreSQL then plans each search
+    for its own term (a prepared, generic plan once made an exact-number search take 2.6 s)."""
+    return literal(text, literal_execute=True)
+
+
+def _substrings(q: str) -> list[str]:
+    """What a term is looked for as in the search documents: folded, and for a phone or
+    organisation number typed with spaces or dashes also as digits (and in national form)."""
+    forms = [fold(q)]
+    if PHONE_LIKE.match(q) and len(search_text.digits(q)) >= MIN_SUBSTRING:
+        forms += search_text.phone_forms(q)
+    return list(dict.fromkeys(forms))
+
+
+def identity_match(q: str, user):
+    """A personnummer, typed in any accepted form, finds its customer for users who may see
+    personnummer in full (F2, F27); for others it is not a search key at all."""
+    if user is not None and not sees_full_identity(user):
+        return None
+    try:
+        canonical = parse_identity(PRIVATE, q)
+    except ValueError:
+        return None
+    return select(Customer.id).where(Customer.identity_number == canonical)
+
+
+def text_condition(q: str, customer_id, dialect: str, name=None, number=None):
+    """Per-customer form of the text match (for walking a list in order): `customer_id`,
+    `name` and `number` are the walked columns."""
+    if len(q) < MIN_SUBSTRING:
+        prefix = like_escape(fold(q)) + "%"
+        folded = func.kr_fold(name) if dialect == "sqlite" else func.lower(name)
+        return or_(folded.like(_pattern(prefix), escape="\\"),
+                   number.like(_pattern(like_escape(q) + "%"), escape="\\"))
+    return exists().where(
+        CustomerSearchText.customer_id == customer_id,
+        or_(*[CustomerSearchText.document.like(_pattern(f"%{like_escape(f)}%"), escape="\\")
+              for f in _substrings(q)]),
     )
+
+
+def _text_matches(q: str, dialect: str, user=None, combine=union):
+    """Ids of customers whose search document (name, number, organisation number, contacts'
+    names, e-mails and phones: `search_text`) contains `q`, from its one trigram index; a
+    personnummer for those who may see it; short terms: the start of the name or number."""
+    if len(q) < MIN_SUBSTRING:
+        prefix = like_escape(fold(q)) + "%"
+        folded = func.kr_fold(Customer.name) if dialect == "sqlite" else func.lower(Customer.name)
+        parts = [select(Customer.id).where(folded.like(_pattern(prefix), escape="\\")),
+                 select(Customer.id).where(Customer.customer_number.like(_pattern(like_escape(q) + "%"),
+                                                                         escape="\\"))]
+    else:
+        parts = [select(CustomerSearchText.customer_id).where(
+            or_(*[CustomerSearchText.document.like(_pattern(f"%{like_escape(f)}%"), escape="\\")
+                  for f in _substrings(q)]))]
+        identity = identity_match(q, user)
+        if identity is not None:
+            parts.append(identity)
+    return combine(*parts) if len(parts) > 1 else parts[0]
 
 
 # A search matching at most this many customers is looked up once and then used by id.
 FEW_MATCHES = 2_000
 
 
-def matching_ids(session, q: str, dialect: str) -> set | None:
+def matching_ids(session, q: str, dialect: str, user=None) -> set | None:
     """The ids matching `q` when they are few (a search for one customer), else None.
 
     The list counts its matches and then reads its page; with the ids at hand both are cheap,
     instead of evaluating the text search twice.
     """
-    rows = list(session.execute(_text_matches(q, dialect, union_all).limit(FEW_MATCHES + 1)).scalars())
+    rows = list(session.execute(_text_matches(q, dialect, user, union_all).limit(FEW_MATCHES + 1)).scalars())
     return set(rows) if len(rows) <= FEW_MATCHES else None
 
 
@@ -174,7 +235,7 @@ def filtered_query(search: CustomerSearch, user, fields, dialect: str, *, unscop
     if search.q and match_ids is not None:
         query = query.where(Customer.id.in_(sorted(match_ids)) if match_ids else false())
     elif search.q:
-        query = query.where(Customer.id.in_(_text_matches(search.q, dialect)))
+        query = query.where(Customer.id.in_(_text_matches(search.q, dialect, None if unscoped else user)))
     for key, value in search.fields.items():
         query = query.where(_field_condition(key, value, dialect))
     by_id = {f.id: f for f in fields}
@@ -215,14 +276,18 @@ def count_matches(session, query, cap: int) -> tuple[int, bool]:
 def search_page(session, search: CustomerSearch, user, fields, options=None) -> SearchPage:
     """One page of the list, with relationships loaded by `options` (one query each)."""
     dialect = session.get_bind().dialect.name
-    match_ids = matching_ids(session, search.q, dialect) if search.q else None
-    query = filtered_query(search, user, fields, dialect, match_ids=match_ids)
-    cap = max(COUNT_CAP, search.page * search.page_size)
-    total, exact = count_matches(session, query, cap)
+    match_ids = matching_ids(session, search.q, dialect, user) if search.q else None
     if options is None:
         options = [selectinload(Customer.assigned_to), selectinload(Customer.addresses)]
         if any(f.show_in_list for f in fields):
             options.append(selectinload(Customer.custom_values))
+    if search.q and match_ids is None:
+        ids, total, exact = _walk_broad(session, search, user, fields, dialect)
+        page_query = ordered(select(Customer).where(Customer.id.in_(ids)), search).options(*options)
+        return SearchPage(list(session.execute(page_query).scalars()) if ids else [], total, exact, search.page_size)
+    query = filtered_query(search, user, fields, dialect, match_ids=match_ids)
+    cap = max(COUNT_CAP, search.page * search.page_size)
+    total, exact = count_matches(session, query, cap)
     # The page's ids first: a page far down the list is then found from an index alone
     # (name, id, active), without reading every skipped row; then the page's rows.
     page_ids = (
@@ -232,6 +297,38 @@ def search_page(session, search: CustomerSearch, user, fields, options=None) -> 
     )
     page_query = ordered(select(Customer).where(Customer.id.in_(page_ids)), search).options(*options)
     return SearchPage(list(session.execute(page_query).scalars()), total, exact, search.page_size)
+
+
+# A broad term is matched while walking the list in its order, this many rows at first.
+WALK_START = 5_000
+
+
+def _walk_broad(session, search: CustomerSearch, user, fields, dialect: str) -> tuple[list[int], int, bool]:
+    """The page of a term that matches more customers than FEW_MATCHES: walk the filtered list
+    in its order (an index range) and test each customer's search document, over a window that
+    grows until it holds the page or the list ends. Collecting and sorting every match of a
+    broad term is what made it slow; its count is then what the window found ("more than N"),
+    exact only when the whole list was walked. Returns (page ids, total, exact)."""
+    column = SORT_COLUMNS[search.sort]
+    base = filtered_query(dataclasses.replace(search, q=""), user, fields, dialect)
+    base = ordered(base.with_only_columns(Customer.id, column.label("sort_value"), Customer.name,
+                                          Customer.customer_number), search)
+    needed = search.page * search.page_size
+    size = max(WALK_START, 4 * needed)
+    while True:
+        window = base.limit(size).subquery()
+        order = [window.c.sort_value, window.c.id]
+        found = list(session.execute(
+            select(window.c.id)
+            .where(text_condition(search.q, window.c.id, dialect, window.c.name, window.c.customer_number))
+            .order_by(*[c.desc() if search.direction == "desc" else c.asc() for c in order])
+        ).scalars())
+        walked_all = session.execute(select(func.count()).select_from(window)).scalar() < size
+        if len(found) >= needed or walked_all:
+            break
+        size *= 8
+    start = (search.page - 1) * search.page_size
+    return found[start:start + search.page_size], len(found), walked_all
 
 
 def search_customers(session, search: CustomerSearch, user, fields) -> tuple[list[Customer], int]:

@@ -33,7 +33,9 @@ def test_one_box_matches_name_contact_and_email_ignoring_case(app):
     assert names(app, q="åkesson") == ["Åkesson Rör AB"]
     assert names(app, q="ÖRJAN") == ["Bygg Öst AB"]
     assert names(app, q="orjan.arlig@exempel") == ["Bygg Öst AB"]
-    assert names(app, q="ö") == ["Bygg Öst AB", "Åkesson Rör AB"]
+    # One or two characters match the start of a name or number only (too short for a substring search).
+    assert names(app, q="åk") == ["Åkesson Rör AB"]
+    assert names(app, q="ö") == []
     assert names(app, q="%") == []  # LIKE wildcards are literal
 
 

@@ -30,7 +30,7 @@ def test_the_list_is_the_home_page_and_in_swedish(as_admin):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<h1>Kunder</h1>" in page
-    assert "Sök på namn, kontaktperson eller e-post" in page
+    assert "Sök på namn, nummer, organisationsnummer, kontaktperson, e-post eller telefon" in page
 
 
 def test_english_is_selectable(as_admin):
