@@ -56,7 +56,7 @@ def bench_app(url: str):
     class BaselineCustomerView(ModelView):
         datamodel = SQLAInterface(Customer)
         list_columns = ["customer_number", "name", "customer_type", "assigned_to", "active"]
-        search_columns = ["name", "customer_number", "assigned_to"]
+        search_columns = ["name", "customer_number", "identity_number", "assigned_to"]
         add_columns = ["customer_number", "name", "customer_type", "identity_number"]
         base_order = ("name", "asc")
 
@@ -73,7 +73,7 @@ def bench_app(url: str):
     class BaselineContactView(ModelView):
         datamodel = SQLAInterface(Contact)
         list_columns = ["name", "email", "phone", "customer"]
-        search_columns = ["name", "email"]
+        search_columns = ["name", "email", "phone"]
 
     app = make_app(url)
     with app.app_context():
@@ -119,11 +119,14 @@ def probes(app) -> dict:
         middle = session.execute(select(Customer).order_by(Customer.id).offset(total // 2).limit(1)).scalar()
         contact = session.execute(select(Contact).where(Contact.customer_id == middle.id).order_by(Contact.id)).scalar()
         technician = session.execute(select(User.id).where(User.username == "tech01")).scalar()
+        company = session.execute(select(Customer).where(Customer.customer_type == "company",
+                                                         Customer.id > middle.id).order_by(Customer.id)).scalar()
         surname = middle.name.split()[0]
         email_part = contact.email.split("@")[0]
         result = {
             "total": total, "name": middle.name, "broad": surname, "contact": contact.name, "email": email_part,
-            "technician": technician,
+            "technician": technician, "contact_surname": contact.name.split()[-1], "phone": contact.phone,
+            "organisation_number": company.identity_number,
         }
         session.remove()
     return result
@@ -158,6 +161,13 @@ def measure_pages(app, runs: int) -> list[tuple]:
          f"{c}?_flt_2_email={quote(p['email'])}")
     both(f"Search, broad term (\"{p['broad']}\", thousands of matches)", f"/customers/?q={quote(p['broad'])}",
          f"{b}?_flt_2_name={quote(p['broad'])}")
+    both("Search, two letters (\"ab\")", "/customers/?q=ab", f"{b}?_flt_2_name=ab")
+    both(f"Search, contact surname (\"{p['contact_surname']}\")", f"/customers/?q={quote(p['contact_surname'])}",
+         f"{c}?_flt_2_name={quote(p['contact_surname'])}")
+    both(f"Search phone number (\"{p['phone']}\")", f"/customers/?q={quote(p['phone'])}",
+         f"{c}?_flt_2_phone={quote(p['phone'])}")
+    both(f"Search organisation number (\"{p['organisation_number']}\")",
+         f"/customers/?q={quote(p['organisation_number'])}", f"{b}?_flt_2_identity_number={quote(p['organisation_number'])}")
     both("Filter by technician", f"/customers/?assigned={p['technician']}",
          f"{b}?_flt_0_assigned_to={p['technician']}")
     return rows

@@ -161,6 +161,24 @@ def _after_flush(session: Session, _context) -> None:
         elif isinstance(obj, Customer):
             rows.append({"customer_id": obj.id, "record_type": "customer", "record_id": obj.id, "action": "delete",
                          "field": None, "old_value": f"{obj.customer_number} {obj.name}", "new_value": None})
+    _stamp_and_queue(session, rows)
+
+
+def record_customer_updates(session: Session, changes) -> None:
+    """History for changes written set-based (bulk UPDATE statements the flush hook cannot see):
+    `changes` are (customer id, field, old value, new value). The rows are exactly those the hook
+    writes for the same change made through the ORM (tests/services/test_history.py compares
+    both paths), and are written with the hook's rows just before the commit."""
+    rows = []
+    for customer_id, field, old, new in changes:
+        old, new = _text(old), _text(new)
+        if old != new:
+            rows.append({"customer_id": customer_id, "record_type": "customer", "record_id": customer_id,
+                         "action": "update", "field": field, "old_value": old, "new_value": new})
+    _stamp_and_queue(session, rows)
+
+
+def _stamp_and_queue(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     user_id, name = actor()

@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Customer, Notification, OutboxMessage
 from app.security.access import SYSTEM
 from app.services.assignment import assign_new_order
+from app.services.history import acting_as
 from app.services.notifications import mark_read, unread_count
 from tests.conftest import ctx, new_customer
 
@@ -88,3 +89,43 @@ def test_the_technician_receives_the_assignment_email(app, smtp_server):
     [mail] = smtp_server.messages
     assert mail["To"] == "tech@exempel.se"
     assert "3" in mail.get_content() and f"/customers/?assigned={app.user_ids['tech']}" in mail.get_content()
+
+
+def history_of(customer_id) -> list[tuple]:
+    from app.models import CustomerHistory
+
+    rows = db.session.execute(select(CustomerHistory).where(CustomerHistory.customer_id == customer_id,
+                                                            CustomerHistory.action == "update")
+                              .order_by(CustomerHistory.id)).scalars()
+    return [(r.record_type, r.action, r.field, r.old_value, r.new_value, r.changed_by) for r in rows]
+
+
+def test_set_based_assignment_writes_the_rows_and_history_of_single_changes(app):
+    """The bulk path (one UPDATE per chunk) and an ORM change of one customer (the session
+    hook) leave identical customers and identical history rows."""
+    bulk, single = new_customer(app, name="Bulk AB"), new_customer(app, name="Enkel AB")
+    tech, tech2 = app.user_ids["tech"], app.user_ids["tech2"]
+    with ctx(app), acting_as("anna"):
+        assert assign_technician([bulk], tech, by=SYSTEM) == 1
+        assert assign_technician([bulk], tech2, by=SYSTEM) == 1
+        customer = db.session.get(Customer, single)
+        customer.assigned_to_id = tech
+        db.session.commit()
+        customer.assigned_to_id = tech2
+        db.session.commit()
+    with ctx(app):
+        assert history_of(bulk) == history_of(single) == [
+            ("customer", "update", "assigned_to_id", None, str(tech), "anna"),
+            ("customer", "update", "assigned_to_id", str(tech), str(tech2), "anna"),
+        ]
+        one, other = db.session.get(Customer, bulk), db.session.get(Customer, single)
+        assert (one.assigned_to_id, one.version) == (other.assigned_to_id, other.version) == (tech2, 3)
+
+
+def test_an_assignment_refreshes_customers_already_loaded_in_the_session(app):
+    customer_id = new_customer(app, name="Laddad AB")
+    with ctx(app):
+        customer = db.session.get(Customer, customer_id)
+        version = customer.version
+        assign_technician([customer_id], app.user_ids["tech"], by=SYSTEM)
+        assert customer.assigned_to_id == app.user_ids["tech"] and customer.version == version + 1
