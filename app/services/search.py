@@ -8,7 +8,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, false, func, literal, or_, select, union, union_all
+from sqlalchemy import and_, exists, false, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import selectinload
 
 from ..database import contains_ci, fold, like_escape
@@ -156,31 +156,55 @@ def _substrings(q: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def identity_match(q: str, user):
-    """A personnummer, typed in any accepted form, finds its customer for users who may see
-    personnummer in full (F2, F27); for others it is not a search key at all."""
+DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def _document_contains(term: str):
+    """The search document contains `term`. A term with a run of four or more digits among other
+    characters ("strömberg fastigheter ab 500001", "amina.stromberg500001") is looked up in the
+    trigram index by its longest digit run, which is rare, and only then checked in full: the
+    index intersects every trigram of a pattern, and those of common words ("ab ", "son") are
+    in most documents."""
+    contains = CustomerSearchText.document.like(_pattern(f"%{like_escape(term)}%"), escape="\\")
+    runs = DIGIT_RUN.findall(term)
+    key = max(runs, key=len) if runs else None
+    if key is None or key == term:
+        return contains
+    not_indexed = (CustomerSearchText.document + "").like(_pattern(f"%{like_escape(term)}%"), escape="\\")
+    return and_(CustomerSearchText.document.like(_pattern(f"%{key}%")), not_indexed)
+
+
+def _visible_personnummer(q: str, user) -> str | None:
+    """`q` as a canonical personnummer, if it is one and `user` may see personnummer in full."""
     if user is not None and not sees_full_identity(user):
         return None
     try:
-        canonical = parse_identity(PRIVATE, q)
+        return parse_identity(PRIVATE, q)
     except ValueError:
         return None
-    return select(Customer.id).where(Customer.identity_number == canonical)
 
 
-def text_condition(q: str, customer_id, dialect: str, name=None, number=None):
-    """Per-customer form of the text match (for walking a list in order): `customer_id`,
-    `name` and `number` are the walked columns."""
+def identity_match(q: str, user):
+    """A personnummer, typed in any accepted form, finds its customer for users who may see
+    personnummer in full (F2, F27); for others it is not a search key at all."""
+    canonical = _visible_personnummer(q, user)
+    return select(Customer.id).where(Customer.identity_number == canonical) if canonical else None
+
+
+def text_condition(q: str, user, dialect: str, walked):
+    """Per-customer form of the text match, for walking a list in order: `walked` has the
+    columns id, name, customer_number and identity_number."""
     if len(q) < MIN_SUBSTRING:
         prefix = like_escape(fold(q)) + "%"
-        folded = func.kr_fold(name) if dialect == "sqlite" else func.lower(name)
+        folded = func.kr_fold(walked.name) if dialect == "sqlite" else func.lower(walked.name)
         return or_(folded.like(_pattern(prefix), escape="\\"),
-                   number.like(_pattern(like_escape(q) + "%"), escape="\\"))
-    return exists().where(
-        CustomerSearchText.customer_id == customer_id,
-        or_(*[CustomerSearchText.document.like(_pattern(f"%{like_escape(f)}%"), escape="\\")
-              for f in _substrings(q)]),
+                   walked.customer_number.like(_pattern(like_escape(q) + "%"), escape="\\"))
+    condition = exists().where(
+        CustomerSearchText.customer_id == walked.id,
+        or_(*[_document_contains(f) for f in _substrings(q)]),
     )
+    canonical = _visible_personnummer(q, user)
+    return or_(condition, walked.identity_number == canonical) if canonical else condition
 
 
 def _text_matches(q: str, dialect: str, user=None, combine=union):
@@ -195,8 +219,7 @@ def _text_matches(q: str, dialect: str, user=None, combine=union):
                                                                          escape="\\"))]
     else:
         parts = [select(CustomerSearchText.customer_id).where(
-            or_(*[CustomerSearchText.document.like(_pattern(f"%{like_escape(f)}%"), escape="\\")
-                  for f in _substrings(q)]))]
+            or_(*[_document_contains(f) for f in _substrings(q)]))]
         identity = identity_match(q, user)
         if identity is not None:
             parts.append(identity)
@@ -274,17 +297,29 @@ def count_matches(session, query, cap: int) -> tuple[int, bool]:
 
 
 def search_page(session, search: CustomerSearch, user, fields, options=None) -> SearchPage:
-    """One page of the list, with relationships loaded by `options` (one query each)."""
+    """One page of the list, with relationships loaded by `options` (one query each).
+
+    A search first walks the start of the list (WALK_PROBE rows): a broad term fills its page
+    there without collecting its matches. Otherwise the matches are looked up from the index:
+    at most FEW_MATCHES are used by id (exact count); more, and the walk goes on in a growing
+    window."""
     dialect = session.get_bind().dialect.name
-    match_ids = matching_ids(session, search.q, dialect, user) if search.q else None
     if options is None:
         options = [selectinload(Customer.assigned_to), selectinload(Customer.addresses)]
         if any(f.show_in_list for f in fields):
             options.append(selectinload(Customer.custom_values))
-    if search.q and match_ids is None:
-        ids, total, exact = _walk_broad(session, search, user, fields, dialect)
-        page_query = ordered(select(Customer).where(Customer.id.in_(ids)), search).options(*options)
-        return SearchPage(list(session.execute(page_query).scalars()) if ids else [], total, exact, search.page_size)
+    match_ids = None
+    if search.q:
+        walked = _walk(session, search, user, fields, dialect, WALK_PROBE, grow=False)
+        if walked is None:
+            match_ids = matching_ids(session, search.q, dialect, user)
+            if match_ids is None:
+                walked = _walk(session, search, user, fields, dialect, WALK_START, grow=True)
+        if walked is not None:
+            ids, total, exact = walked
+            page_query = ordered(select(Customer).where(Customer.id.in_(ids)), search).options(*options)
+            customers = list(session.execute(page_query).scalars()) if ids else []
+            return SearchPage(customers, total, exact, search.page_size)
     query = filtered_query(search, user, fields, dialect, match_ids=match_ids)
     cap = max(COUNT_CAP, search.page * search.page_size)
     total, exact = count_matches(session, query, cap)
@@ -299,34 +334,42 @@ def search_page(session, search: CustomerSearch, user, fields, options=None) -> 
     return SearchPage(list(session.execute(page_query).scalars()), total, exact, search.page_size)
 
 
-# A broad term is matched while walking the list in its order, this many rows at first.
-WALK_START = 5_000
+# A search walks this many rows of the list first; a broad one then this many, growing 4x.
+WALK_PROBE = 1_000
+WALK_START = 4_000
 
 
-def _walk_broad(session, search: CustomerSearch, user, fields, dialect: str) -> tuple[list[int], int, bool]:
-    """The page of a term that matches more customers than FEW_MATCHES: walk the filtered list
-    in its order (an index range) and test each customer's search document, over a window that
-    grows until it holds the page or the list ends. Collecting and sorting every match of a
-    broad term is what made it slow; its count is then what the window found ("more than N"),
-    exact only when the whole list was walked. Returns (page ids, total, exact)."""
+def _walk(session, search: CustomerSearch, user, fields, dialect: str, first: int,
+          grow: bool) -> tuple[list[int], int, bool] | None:
+    """Walk the filtered list in its order (an index range) and test each customer's search
+    document, over a window of `first` rows (at least four pages), growing with `grow` until it
+    holds the page or the list ends. Collecting and sorting every match of a broad term is what
+    made it slow. Returns (page ids, matches found, exact: the whole list was walked), or None
+    when the window did not fill the page and may not grow. The count is what the window found
+    ("more than N"), exact only when the whole list was walked."""
     column = SORT_COLUMNS[search.sort]
     base = filtered_query(dataclasses.replace(search, q=""), user, fields, dialect)
     base = ordered(base.with_only_columns(Customer.id, column.label("sort_value"), Customer.name,
-                                          Customer.customer_number), search)
+                                          Customer.customer_number, Customer.identity_number), search)
     needed = search.page * search.page_size
-    size = max(WALK_START, 4 * needed)
+    size = max(first, 4 * needed)
     while True:
         window = base.limit(size).subquery()
         order = [window.c.sort_value, window.c.id]
         found = list(session.execute(
             select(window.c.id)
-            .where(text_condition(search.q, window.c.id, dialect, window.c.name, window.c.customer_number))
+            .where(text_condition(search.q, user, dialect, window.c))
             .order_by(*[c.desc() if search.direction == "desc" else c.asc() for c in order])
         ).scalars())
-        walked_all = session.execute(select(func.count()).select_from(window)).scalar() < size
-        if len(found) >= needed or walked_all:
+        if len(found) >= needed:
+            walked_all = session.execute(select(func.count()).select_from(window)).scalar() < size
             break
-        size *= 8
+        if not grow:
+            return None
+        walked_all = session.execute(select(func.count()).select_from(window)).scalar() < size
+        if walked_all:
+            break
+        size *= 4
     start = (search.page - 1) * search.page_size
     return found[start:start + search.page_size], len(found), walked_all
 

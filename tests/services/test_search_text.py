@@ -119,6 +119,7 @@ def test_a_broad_term_walks_the_list_in_order_and_says_more_than(app, monkeypatc
 def test_a_broad_term_on_a_long_list_counts_what_the_window_found(app, monkeypatch):
     monkeypatch.setattr(search, "FEW_MATCHES", 3)
     monkeypatch.setattr(search, "WALK_START", 10)
+    monkeypatch.setattr(search, "WALK_PROBE", 10)
     with ctx(app):  # 130 customers in one commit; the search hook writes their documents
         db.session.add_all(Customer(customer_number=str(50000 + n), name=f"Bred {n:03d} AB") for n in range(130))
         db.session.commit()
