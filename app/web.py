@@ -105,6 +105,13 @@ def unread_notifications() -> int:
     return unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
+def page_language() -> str:
+    """The language the page is rendered in, for `<html lang>` (screen readers, hyphenation)."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "sv"))
+
+
 def _portal_language(_app, user) -> None:
     """A customer user sees the portal in its customer's language (F6, F14)."""
     from flask import session
@@ -121,6 +128,7 @@ def register_web_hooks(app) -> None:
 
     user_logged_in.connect(_portal_language, app)
     app.jinja_env.globals["unread_notifications"] = unread_notifications
+    app.jinja_env.globals["page_language"] = page_language
     app.before_request(_no_fab_file_downloads)
     app.before_request(_check_fab_actions)
     app.before_request(_check_fab_list_args)

@@ -14,8 +14,24 @@
   }
 
   // F5: the discount-letter picker lists every letter when it gets focus.
+  // Its search box is select2's own input: give it the field's label (re-created on every change).
   if ($.fn.select2) {
-    $(".select2-letters").select2({ width: "100%" });
+    $(".select2-letters").each(function () {
+      var select = $(this);
+      var label = $("label[for='" + this.id + "']").text().trim();
+      var name = function () {
+        select.next(".select2").find(".select2-search__field").attr("aria-label", label);
+      };
+      select.select2({ width: "100%" }).on("change select2:open select2:close", name);
+      name();
+    });
+  }
+
+  // After a refused submit, focus the first field in error (not the page), so a keyboard or
+  // screen-reader user lands where the message is.
+  var firstError = $(".has-error").first().find("input, select, textarea").filter(":visible").first();
+  if (firstError.length) {
+    firstError.trigger("focus");
   }
 
   // Confirm destructive buttons.
