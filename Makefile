@@ -27,13 +27,22 @@ db: install
 	$(FLASK) db upgrade
 	$(FLASK) init-security
 
+# The admin login is created on the first run; ADMIN_PASSWORD=… given on the command line (or in the
+# environment) also sets it on an existing instance, otherwise an existing password is left alone.
 run: db
-	@$(FLASK) fab list-users 2>/dev/null | grep -q "username:$(ADMIN_USER) " || \
+	@if $(FLASK) fab list-users 2>/dev/null | grep -q "username:$(ADMIN_USER) "; then \
+	  if [ "$(origin ADMIN_PASSWORD)" != "file" ]; then \
+	    $(FLASK) fab reset-password --username $(ADMIN_USER) --password '$(ADMIN_PASSWORD)' >/dev/null; \
+	    echo "  The password of $(ADMIN_USER) is now the one given."; \
+	  fi; \
+	else \
 	  $(FLASK) fab create-admin --username $(ADMIN_USER) --firstname Admin --lastname Kundregister \
-	    --email admin@example.se --password '$(ADMIN_PASSWORD)'
+	    --email admin@example.se --password '$(ADMIN_PASSWORD)'; \
+	fi
 	$(FLASK) demo load
 	@echo ""
 	@echo "  Kundregister: http://$(HOST):$(PORT)/   log in as $(ADMIN_USER) / $(ADMIN_PASSWORD)"
+	@echo "  (on an existing instance whose password was changed: make run ADMIN_PASSWORD=… sets it)"
 	@echo ""
 	@# One Celery worker and beat beside the web server (embedded filesystem broker in instance/broker
 	@# unless CELERY_BROKER_URL or a redis:// RATELIMIT_STORAGE_URI is set); Ctrl-C stops all three.

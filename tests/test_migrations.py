@@ -35,6 +35,10 @@ def test_init_security_is_idempotent_and_creates_the_built_in_roles(empty_databa
     for _ in range(2):
         result = runner.invoke(args=["init-security"])
         assert result.exit_code == 0, result.output
+        # Our hint, not FAB's "No user yet created, use flask fab command" (make run creates the admin).
+        assert result.output.splitlines() == [
+            "Rights and roles are up to date.",
+            "No users yet: `make run` creates the administrator login, or run `flask fab create-admin` (production)."]
     with app.app_context():
         sm = app.appbuilder.sm
         roles = {r.name: r for r in sm.get_all_roles()}
