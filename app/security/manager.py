@@ -8,6 +8,7 @@
 """
 
 import logging
+import unicodedata
 
 from flask import current_app, flash, g, has_app_context, has_request_context
 from flask_appbuilder import expose
@@ -55,12 +56,21 @@ class BuiltInRoleRefused(Exception):
 class AppRoleModelView(RoleModelView):
     formatters_columns = {"permissions": lambda pvms: ", ".join(sorted(permission_label(p) for p in pvms))}
 
-    def _refuse_built_in(self, item):
-        if item.name in BUILT_IN_ROLES:
+    def _edit(self, pk):
+        # The edit form puts the new name on the row (and changing its permissions flushes it)
+        # before pre_update runs: note the name as stored first.
+        item = self.datamodel.get(pk)
+        g.stored_role_name = item.name if item is not None else None
+        return super()._edit(pk)
+
+    def _refuse_built_in(self, item, stored_name=None):
+        """Judged by the name as stored, so a rename (`Manager` → `Manager-x`) cannot turn a
+        built-in role into an editable one."""
+        if {item.name, stored_name} & set(BUILT_IN_ROLES):
             raise BuiltInRoleRefused()
 
     def pre_update(self, item):
-        self._refuse_built_in(item)
+        self._refuse_built_in(item, g.get("stored_role_name"))
 
     def pre_delete(self, item):
         self._refuse_built_in(item)
@@ -106,7 +116,18 @@ class AppSecurityManager(SecurityManager):
         return parse(current_app.config.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute"))
 
     def _failed_login_key(self, username: str) -> str:
-        return f"failed-login:{(username or '').strip().lower()}"
+        """One counter per account, however its name is typed: the account is resolved the way
+        FAB's login resolves it (user name, case-insensitive in the *database's* sense, else the
+        e-mail address), so the e-mail address or a Unicode case variant (`admİn`, which
+        PostgreSQL's lower() matches to `admin` and Python's does not) shares the account's
+        counter. A name that is no account is counted as typed (NFKC, case-folded)."""
+        typed = (username or "").strip()
+        user = None
+        if typed:
+            user = self.find_user(username=typed) or self.find_user(email=typed)
+        if user is not None:
+            return f"failed-login:user:{user.id}"
+        return f"failed-login:name:{unicodedata.normalize('NFKC', typed).casefold()}"
 
     def auth_user_db(self, username, password):
         if not current_app.config.get("RATELIMIT_ENABLED"):

@@ -33,6 +33,32 @@ def test_failed_logins_are_throttled_per_username_with_a_clear_message(limited_a
     assert other.post("/login/", data={"username": "reader", "password": PASSWORD}).location == "/"
 
 
+def test_failed_logins_are_counted_per_account_however_the_name_is_typed(limited_app):
+    client = limited_app.test_client()
+    # the e-mail address and a case variant of the name are the same account: three failures in all
+    for typed in ("admin@exempel.se", "ADMIN", "admin@exempel.se"):
+        client.post("/login/", data={"username": typed, "password": "fel"})
+    response = limited_app.test_client().post("/login/", data={"username": "admin", "password": PASSWORD},
+                                              follow_redirects=True)
+    assert "För många misslyckade inloggningar" in response.get_data(as_text=True)
+    # another account is not affected
+    assert limited_app.test_client().post("/login/", data={"username": "reader", "password": PASSWORD}).location == "/"
+
+
+def test_a_unicode_case_variant_that_logs_in_counts_on_the_account(limited_app, database_url):
+    """PostgreSQL's lower() turns `admİn` into `admin` (Python's gives `admi̇n`): the counter follows
+    the account the database resolves. On SQLite `admİn` is no account at all."""
+    on_postgres = database_url.startswith("postgresql")
+    with ctx(limited_app):
+        assert (limited_app.appbuilder.sm.find_user(username="admİn") is not None) == on_postgres
+    client = limited_app.test_client()
+    for _ in range(3):
+        client.post("/login/", data={"username": "admİn", "password": "fel"})
+    response = limited_app.test_client().post("/login/", data={"username": "admin", "password": PASSWORD},
+                                              follow_redirects=True)
+    assert ("För många misslyckade inloggningar" in response.get_data(as_text=True)) == on_postgres
+
+
 def test_login_posts_are_limited_per_address(limited_app):
     client = limited_app.test_client()
     statuses = [client.post("/login/", data={"username": f"x{i}", "password": "y"}).status_code for i in range(6)]
@@ -70,7 +96,7 @@ def test_throttling_works_with_redis_storage(database_url):
     response = client.post("/login/", data={"username": name, "password": "fel"}, follow_redirects=True)
     assert "För många misslyckade inloggningar" in response.get_data(as_text=True)
     storage = redis.Redis.from_url(redis_url)
-    [key] = storage.keys(f"*failed-login:{name}*")  # counted in Redis, not in the process
+    [key] = storage.keys(f"*failed-login:name:{name}*")  # counted in Redis, not in the process
     assert int(storage.get(key)) == 2
     with app.app_context():
         db.engine.dispose()
@@ -154,3 +180,14 @@ def test_the_role_editor_labels_rights_and_protects_built_in_roles(app, as_admin
     as_admin.post(f"/roles/edit/{manager_id}", data={"name": "Manager", "permissions": []})
     with ctx(app):
         assert len(app.appbuilder.sm.find_role("Manager").permissions) == before
+
+
+def test_a_built_in_role_cannot_be_renamed_to_change_it(app, as_admin):
+    with ctx(app):
+        manager = app.appbuilder.sm.find_role("Manager")
+        manager_id, before = manager.id, len(manager.permissions)
+    as_admin.post(f"/roles/edit/{manager_id}", data={"name": "Manager-x", "permissions": []})
+    with ctx(app):
+        role = app.appbuilder.sm.find_role("Manager")
+        assert role is not None and role.id == manager_id and len(role.permissions) == before
+        assert app.appbuilder.sm.find_role("Manager-x") is None
