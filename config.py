@@ -86,6 +86,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # Flask checks the Host header against these (400 otherwise); see app/services/links.py.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
