@@ -79,6 +79,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     AUTH_RATE_LIMITED = True
+    # Redis down: the per-address login limit is skipped (logged) rather than every login failing
+    # with a 500; failed logins per account go on being counted in each process (README).
+    RATELIMIT_SWALLOW_ERRORS = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "5 per minute")  # per IP
     AUTH_FAILED_LOGINS_PER_USERNAME = os.environ.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute")
     FAB_PASSWORD_COMPLEXITY_ENABLED = True

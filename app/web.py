@@ -93,6 +93,12 @@ def _security_headers(response):
 
 
 def _too_many_requests(error):
+    """The limiter refuses before FAB's own before-request hook has set `g.user`, which the
+    navbar of a logged-in user needs."""
+    from flask_login import current_user
+
+    if "user" not in g:
+        g.user = current_user
     return render_template("errors/429.html", appbuilder=current_app.appbuilder), 429
 
 

@@ -10,7 +10,7 @@
 import logging
 import unicodedata
 
-from flask import current_app, flash, g, has_app_context, has_request_context
+from flask import current_app, flash, g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -19,6 +19,7 @@ from flask_appbuilder.utils.limit import Limit
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from .rights import CUSTOMER, RIGHT_LABELS
@@ -112,6 +113,14 @@ class AppSecurityManager(SecurityManager):
             cache[key] = set(rows)
         return (permission_name, view_name) in cache[key]
 
+    def create_limiter(self, app):
+        """FAB's limiter, which limits every POST to the login view's blueprint: logout is a POST
+        there too, and ending a session is never refused."""
+        limiter = super().create_limiter(app)
+        limiter.request_filter(lambda: (request.endpoint or "").endswith(".logout")
+                               and request.blueprint == self.auth_view.blueprint.name)
+        return limiter
+
     def _failed_login_limit(self):
         return parse(current_app.config.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute"))
 
@@ -129,17 +138,27 @@ class AppSecurityManager(SecurityManager):
             return f"failed-login:user:{user.id}"
         return f"failed-login:name:{unicodedata.normalize('NFKC', typed).casefold()}"
 
+    def _count(self, action: str, limit, key: str) -> bool:
+        """`test` or `hit` the failed-login counter; while the limiter's storage (Redis) cannot be
+        reached, on this process's memory instead: logins go on, still counted (fail-open)."""
+        try:
+            return getattr(FixedWindowRateLimiter(self.limiter.storage), action)(limit, key)
+        except Exception:  # noqa: BLE001 - any storage error: redis, a timeout, a refused connection
+            log.error("Rate-limit storage unreachable: failed logins are counted per process", exc_info=True)
+            if getattr(self, "_fallback_storage", None) is None:
+                self._fallback_storage = MemoryStorage()  # this process's (README, "Redis down")
+            return getattr(FixedWindowRateLimiter(self._fallback_storage), action)(limit, key)
+
     def auth_user_db(self, username, password):
         if not current_app.config.get("RATELIMIT_ENABLED"):
             return super().auth_user_db(username, password)
-        strategy = FixedWindowRateLimiter(self.limiter.storage)
         limit, key = self._failed_login_limit(), self._failed_login_key(username)
-        if not strategy.test(limit, key):
-            log.warning("Login refused: too many failed attempts for %r", username)
+        if not self._count("test", limit, key):
+            log.warning("Login refused: too many failed attempts for account key %s", key)
             if has_request_context():
                 flash(str(THROTTLED_MESSAGE), "danger")
             return None
         user = super().auth_user_db(username, password)
         if user is None:
-            strategy.hit(limit, key)
+            self._count("hit", limit, key)
         return user

@@ -191,3 +191,64 @@ def test_a_built_in_role_cannot_be_renamed_to_change_it(app, as_admin):
         role = app.appbuilder.sm.find_role("Manager")
         assert role is not None and role.id == manager_id and len(role.permissions) == before
         assert app.appbuilder.sm.find_role("Manager-x") is None
+
+
+def test_logout_is_never_throttled_and_the_429_page_works_when_logged_in(limited_app):
+    client = limited_app.test_client()
+    client.post("/login/", data={"username": "admin", "password": PASSWORD})
+    statuses = [client.post("/login/", data={"username": "admin", "password": PASSWORD}).status_code
+                for _ in range(5)]
+    assert statuses[-1] == 429  # the sixth login POST of this address (one succeeded first)
+    page = client.post("/login/", data={"username": "admin", "password": PASSWORD})
+    assert page.status_code == 429 and "För många misslyckade inloggningar" in page.get_data(as_text=True)
+    for _ in range(8):  # logout is a POST to the same view, and never counted nor refused
+        assert client.post("/logout/").status_code == 302
+    assert client.get("/customers/").status_code == 302  # logged out
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own on port 6391, which the test may stop."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    process = subprocess.Popen(["redis-server", "--port", "6391", "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", 6391), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    process.url = "redis://127.0.0.1:6391/0"
+    yield process
+    if process.poll() is None:
+        process.terminate()
+        process.wait(5)
+
+
+def test_with_redis_down_logins_go_on_counted_per_process_and_logout_works(database_url, own_redis):
+    app = make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=own_redis.url,
+                   AUTH_RATE_LIMIT="50 per minute", AUTH_FAILED_LOGINS_PER_USERNAME="3 per minute")
+    app.user_ids = init_database(app)
+    client = app.test_client()
+    assert client.post("/login/", data={"username": "admin", "password": PASSWORD}).location == "/"
+    own_redis.terminate()
+    own_redis.wait(5)
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/customers/").status_code == 302
+    # fail-open: a login still works ...
+    assert client.post("/login/", data={"username": "admin", "password": PASSWORD}).location == "/"
+    assert client.get("/customers/").status_code == 200
+    # ... and failed logins are still counted per account (in this process)
+    other = app.test_client()
+    for _ in range(3):
+        assert other.post("/login/", data={"username": "tech", "password": "fel"}).status_code == 302
+    response = other.post("/login/", data={"username": "tech", "password": PASSWORD}, follow_redirects=True)
+    assert "För många misslyckade inloggningar" in response.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
