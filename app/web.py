@@ -126,6 +126,9 @@ def register_web_hooks(app) -> None:
     from flask_login import user_logged_in
 
     user_logged_in.connect(_portal_language, app)
+    from .security.sessions import install_session_generations
+
+    install_session_generations(app)
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.before_request(_no_fab_file_downloads)
     app.before_request(_check_fab_actions)

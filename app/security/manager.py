@@ -39,6 +39,15 @@ class RateLimitedSecurityApi(SecurityApi):
 class PostLogoutAuthDBView(AuthDBView):
     @expose("/logout/", methods=["POST"])
     def logout(self):
+        """Ends every session of this user, also copies of the cookie (app/security/sessions.py)."""
+        from flask_login import current_user
+
+        from ..extensions import db
+        from .sessions import end_sessions
+
+        if current_user.is_authenticated:
+            end_sessions(current_user.id, db.session)
+            db.session.commit()
         return super().logout()
 
 
