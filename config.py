@@ -51,6 +51,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kundregister.db'}"
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Database errors are logged without the statement's values ([parameters: …] would put
+    # submitted personal data, personnummer included, into the error log).
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
 
     # The schema belongs to Alembic; permissions are written by `flask init-security`.
     FAB_CREATE_DB = False
