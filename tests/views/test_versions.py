@@ -30,8 +30,8 @@ def test_a_contact_saved_from_an_old_version_overwrites_nothing(app, as_admin):
 
 
 def test_an_address_saved_from_an_old_version_overwrites_nothing(app, as_admin):
-    customer_id = new_customer(app, name="Adress AB", invoice_street="Gatan 1", invoice_postcode="11122",
-                               invoice_city="Stockholm")
+    new_customer(app, name="Adress AB", invoice_street="Gatan 1", invoice_postcode="11122",
+                 invoice_city="Stockholm")
     with ctx(app):
         address_id = db.session.execute(select(Address.id)).scalar_one()
     version = version_in(as_admin.get(f"/customers/addresses/{address_id}/edit").get_data(as_text=True))
