@@ -10,6 +10,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 ADMIN_USER ?= admin
 ADMIN_PASSWORD ?= admin-kund-2026
+# Links in e-mails need a trusted base address (never the request's Host header): see README.
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install db lint translations translations-compile clean
 

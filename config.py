@@ -51,6 +51,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kundregister.db'}"
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Database errors are logged without the statement's values ([parameters: …] would put
+    # submitted personal data, personnummer included, into the error log).
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
 
     # The schema belongs to Alembic; permissions are written by `flask init-security`.
     FAB_CREATE_DB = False
@@ -79,6 +82,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     AUTH_RATE_LIMITED = True
+    # Redis down: the per-address login limit is skipped (logged) rather than every login failing
+    # with a 500; failed logins per account go on being counted in each process (README).
+    RATELIMIT_SWALLOW_ERRORS = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "5 per minute")  # per IP
     AUTH_FAILED_LOGINS_PER_USERNAME = os.environ.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute")
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
@@ -86,6 +92,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # Flask checks the Host header against these (400 otherwise); see app/services/links.py.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))

@@ -36,5 +36,15 @@ class EditConflict(Exception):
     message = _l("Someone else saved this customer after you opened it. Nothing was saved: "
                  "reload the customer to see their changes, then make yours again.")
 
+    def __init__(self, message=None):
+        super().__init__()
+        if message is not None:
+            self.message = message
+
     def __str__(self) -> str:
         return str(self.message)
+
+
+ROW_CONFLICT = _l("Someone else saved this after you opened it. Nothing was saved: "
+                  "open it again to see their changes, then make yours again.")
+NO_VERSION = _l("The form is missing the version it was opened on: open it again and make your change.")

@@ -6,7 +6,48 @@ import secrets
 from flask import abort, current_app, g, render_template, request
 
 _LIST_ARG = re.compile(r"^(_oc_|_od_|psize_|page_)(\w+)$")
+_FILTER_ARG = re.compile(r"^_flt_(\d+)_(\w+)$")
+_BOOLEAN_VALUES = {"y", "n", "true", "false", "1", "0", "on", "off"}
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
+# Row ids are 32-bit integers on PostgreSQL (and 64-bit on SQLite): a larger id is no row.
+MAX_ID = 2**31 - 1
+_DIGITS = re.compile(r"^[+-]?\d+$")
+_ID_ARG = re.compile(r"^(pk|id|\w+_id)$")
+
+
+def _bad_request(message) -> None:
+    """400 with a message the user can read (errors/400.html shows it)."""
+    from werkzeug.exceptions import BadRequest
+
+    raise BadRequest(description=str(message))
+
+
+def _values(multidict):
+    for key, values in multidict.lists():
+        yield key
+        yield from values
+
+
+def _check_odd_input() -> None:
+    """Input no database stores: a NUL character anywhere (PostgreSQL refuses it in text), ids
+    beyond the id range in the path (404: there is no such row), page numbers beyond any page."""
+    from flask_babel import lazy_gettext as _l
+
+    nul = _l("The request contains a NUL character, which no field may hold.")
+    if "\x00" in request.path or any("\x00" in v for v in _values(request.args)) \
+            or any("\x00" in v for v in _values(request.form)):
+        _bad_request(nul)
+    if request.is_json and "\\u0000" in request.get_data(as_text=True):
+        _bad_request(nul)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) or (isinstance(value, str) and _ID_ARG.match(name) and _DIGITS.match(value)):
+            if abs(int(value)) > MAX_ID:
+                abort(404)
+    for key, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
+        if _ID_ARG.match(key) and _DIGITS.match(value.strip()) and abs(int(value)) > MAX_ID:
+            _bad_request(_l("No such row: the id is out of range."))
+
 
 
 def _check_fab_list_args() -> None:
@@ -30,8 +71,48 @@ def _check_fab_list_args() -> None:
         elif kind == "_od_" and value not in ("asc", "desc"):
             abort(400)
         elif kind in ("psize_", "page_"):
-            if not value.isdigit() or (kind == "psize_" and not 1 <= int(value) <= MAX_PAGE_SIZE):
+            if not value.isdigit() or (kind == "psize_" and not 1 <= int(value) <= MAX_PAGE_SIZE) \
+                    or int(value) > MAX_PAGE:
                 abort(400)
+
+
+def _check_fab_filters() -> None:
+    """FAB hands a list filter's value to the database as typed (FAB-NOTES §6): a word for a
+    yes/no or number column, a number beyond the integer range, or an id of a related row that
+    cannot exist is a database error (a 500 on PostgreSQL). 400 with a message instead."""
+    from flask_babel import lazy_gettext as _l
+
+    if not any(key.startswith("_flt_") for key in request.args):
+        return
+    view_function = current_app.view_functions.get(request.endpoint or "")
+    view = getattr(view_function, "__self__", None)
+    datamodel = getattr(view, "datamodel", None)
+    if datamodel is None:
+        return
+    for key, value in request.args.items(multi=True):
+        match = _FILTER_ARG.match(key)
+        if not match:
+            continue
+        column = match.group(2)
+        value = value.strip()
+        search_filters = view._filters.get_search_filters() if getattr(view, "_filters", None) else {}
+        if column in search_filters and int(match.group(1)) >= len(search_filters[column]):
+            _bad_request(_l("There is no such filter."))
+        try:
+            if datamodel.is_relation(column) or datamodel.is_integer(column):
+                ok = _DIGITS.match(value) is not None and abs(int(value)) <= MAX_ID
+            elif datamodel.is_boolean(column):
+                ok = value.lower() in _BOOLEAN_VALUES
+            elif datamodel.is_float(column) or datamodel.is_numeric(column):
+                ok = re.match(r"^[+-]?\d{1,15}([.,]\d{1,6})?$", value) is not None
+            elif datamodel.is_date(column) or datamodel.is_datetime(column):
+                ok = re.match(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$", value) is not None
+            else:  # text: FAB puts the value into LIKE unescaped, where `\` is the escape character
+                ok = "\\" not in value
+        except (KeyError, AttributeError):
+            ok = True  # not a column FAB filters on: FAB ignores the argument
+        if not ok:
+            _bad_request(_l("The filter value does not fit the column (text filters cannot hold a backslash)."))
 
 
 def _no_fab_file_downloads() -> None:
@@ -89,10 +170,46 @@ def _security_headers(response):
         )
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint not in ("static", "appbuilder.static") and _logged_in():
+        # every page of a logged-in user may show personal data: no copy in any cache
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Pragma", "no-cache")
     return response
 
 
+def _logged_in() -> bool:
+    from flask_login import current_user
+
+    return bool(getattr(current_user, "is_authenticated", False))
+
+
+def _bad_request_page(error):
+    """A 400 in the page layout, with what was wrong (the API keeps its JSON errors)."""
+    from flask_login import current_user
+
+    if request.path.startswith("/api/"):
+        return error
+    from flask.globals import request_ctx
+
+    if request_ctx.url_adapter is None:  # a Host outside TRUSTED_HOSTS: no URL can be built for it
+        return error
+    if "user" not in g:
+        g.user = current_user
+    from flask_babel import lazy_gettext as _l
+
+    message = error.description
+    if not message or message == type(error).description:  # Werkzeug's own English text
+        message = _l("The request was not understood: a value in it is not valid here.")
+    return render_template("errors/400.html", appbuilder=current_app.appbuilder, message=message), 400
+
+
 def _too_many_requests(error):
+    """The limiter refuses before FAB's own before-request hook has set `g.user`, which the
+    navbar of a logged-in user needs."""
+    from flask_login import current_user
+
+    if "user" not in g:
+        g.user = current_user
     return render_template("errors/429.html", appbuilder=current_app.appbuilder), 429
 
 
@@ -127,11 +244,17 @@ def register_web_hooks(app) -> None:
     from flask_login import user_logged_in
 
     user_logged_in.connect(_portal_language, app)
+    from .security.sessions import install_session_generations
+
+    install_session_generations(app)
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["page_language"] = page_language
+    app.before_request(_check_odd_input)
     app.before_request(_no_fab_file_downloads)
     app.before_request(_check_fab_actions)
     app.before_request(_check_fab_list_args)
+    app.before_request(_check_fab_filters)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.register_error_handler(400, _bad_request_page)
     app.register_error_handler(429, _too_many_requests)

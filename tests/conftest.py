@@ -316,6 +316,8 @@ def make_app(database_url, **overrides):
         "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        # links in e-mails need a trusted base (app/services/links.py); the test client's own host
+        "PUBLIC_URL": "http://localhost",
         # Background tasks run in the test's process; tests/background runs real workers.
         "CELERY_TASK_ALWAYS_EAGER": True,
     }

@@ -5,8 +5,9 @@ staff with Edit rights, a customer user with "may change the details").
 """
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Invalid, NotFound
+from ..errors import ROW_CONFLICT, EditConflict, Invalid, NotFound
 from ..models.article import CustomerArticle
 from ..models.customer import INVOICE, Address, Contact, Customer
 from ..services import customers as rules
@@ -14,12 +15,21 @@ from .customers import customer_for
 from .transaction import transaction
 
 
-def save_contact(customer: Customer, values: dict, *, by, contact: Contact | None = None) -> Contact:
-    """Add (`contact` None or new) or change a contact. A new main contact unmarks the others (F11)."""
+def _check_version(row, expected_version) -> None:
+    if row is not None and row.id is not None and expected_version is not None \
+            and expected_version != row.version:
+        raise EditConflict(ROW_CONFLICT)
+
+
+def save_contact(customer: Customer, values: dict, *, by, contact: Contact | None = None,
+                 expected_version: int | None = None) -> Contact:
+    """Add (`contact` None or new) or change a contact. A new main contact unmarks the others (F11).
+    `expected_version`: the version the edit began from (EditConflict if saved since)."""
     with transaction(by) as session:
         customer_for(customer.id, by, for_edit=True, session=session)
         if contact is not None and contact.id is not None and contact.customer_id != customer.id:
             raise NotFound()
+        _check_version(contact, expected_version)
         clean, errors = rules.clean_contact(values)
         if errors:
             raise Invalid(errors)
@@ -34,7 +44,10 @@ def save_contact(customer: Customer, values: dict, *, by, contact: Contact | Non
             customer.contacts.append(contact)
         for key, value in clean.items():
             setattr(contact, key, value)
-        session.flush()
+        try:
+            session.flush()
+        except StaleDataError:
+            raise EditConflict(ROW_CONFLICT) from None
     return contact
 
 
@@ -44,16 +57,22 @@ def delete_contact(contact: Contact, *, by) -> None:
         session.delete(contact)
 
 
-def save_address(customer: Customer, kind: str, values: dict, *, by) -> Address:
-    """Add or change the invoice, visiting or postal address (F10)."""
+def save_address(customer: Customer, kind: str, values: dict, *, by,
+                 expected_version: int | None = None) -> Address:
+    """Add or change the invoice, visiting or postal address (F10). `expected_version`: the
+    version of the existing address the edit began from (EditConflict if saved since)."""
     with transaction(by) as session:
         customer_for(customer.id, by, for_edit=True, session=session)
         rules.check_address_kind(kind)
+        _check_version(customer.address(kind), expected_version)
         clean, errors = rules.clean_address(values)
         if errors:
             raise Invalid(errors)
         address = rules.set_address(customer, kind, clean)
-        session.flush()
+        try:
+            session.flush()
+        except StaleDataError:
+            raise EditConflict(ROW_CONFLICT) from None
     return address
 
 

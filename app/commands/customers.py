@@ -11,6 +11,7 @@ from ..models.customer import Customer
 from ..security.access import require
 from ..security.rights import CHANGE_CUSTOMER_NUMBER, CREATE, DELETE, EDIT, EDIT_ASSIGNED
 from ..services import customers as rules
+from ..services import portal
 from ..services.numbering import check_customer_number, next_customer_number, number_taken
 from ..services.scope import get_customer, scoped
 from .transaction import SCOPE_CHECKED, in_transaction, transaction
@@ -129,10 +130,16 @@ def set_active(customer_ids, active: bool, *, by) -> int:
 
 
 def delete_customer(customer: Customer, *, by) -> None:
-    """Delete a customer and everything on it (its documents' files are removed after the commit)."""
+    """Delete a customer and everything on it (its documents' files are removed after the commit).
+
+    Its portal logins go with it (user and tie, in the same transaction): a login of a customer
+    that no longer exists must not work, and its e-mail address may be invited again."""
     require(by, DELETE)
     with transaction(by) as session:
         customer_for(customer.id, by, session=session)
+        for link in portal.customer_users(customer, session=session):
+            portal.remove_login(link, session)
+        session.flush()
         session.delete(customer)
 
 

@@ -13,9 +13,11 @@ from .notifications import Notification
 from .outbox import OutboxMessage
 from .portal import CustomerUser, Invitation
 from .preferences import ListPreference
+from .sessions import UserSessionGeneration
 from .settings import NumberSequence, Setting
 
 __all__ = [
+    "UserSessionGeneration",
     "AccountingConflict",
     "AccountingLink",
     "CompanyLookupCache",

@@ -167,6 +167,9 @@ class Contact(Model):
     is_main_contact: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
+    # Optimistic locking, as on the customer: a save based on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return self.name
@@ -187,6 +190,9 @@ class Address(Model):
     city: Mapped[str | None] = mapped_column(String(100))
 
     customer: Mapped[Customer] = relationship(back_populates="addresses")
+    # Optimistic locking, as on the customer: a save based on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def postcode_display(self) -> str:

@@ -8,8 +8,9 @@
 """
 
 import logging
+import unicodedata
 
-from flask import current_app, flash, g, has_app_context, has_request_context
+from flask import current_app, flash, g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -18,6 +19,7 @@ from flask_appbuilder.utils.limit import Limit
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from .rights import CUSTOMER, RIGHT_LABELS
@@ -37,6 +39,15 @@ class RateLimitedSecurityApi(SecurityApi):
 class PostLogoutAuthDBView(AuthDBView):
     @expose("/logout/", methods=["POST"])
     def logout(self):
+        """Ends every session of this user, also copies of the cookie (app/security/sessions.py)."""
+        from flask_login import current_user
+
+        from ..extensions import db
+        from .sessions import end_sessions
+
+        if current_user.is_authenticated:
+            end_sessions(current_user.id, db.session)
+            db.session.commit()
         return super().logout()
 
 
@@ -55,12 +66,21 @@ class BuiltInRoleRefused(Exception):
 class AppRoleModelView(RoleModelView):
     formatters_columns = {"permissions": lambda pvms: ", ".join(sorted(permission_label(p) for p in pvms))}
 
-    def _refuse_built_in(self, item):
-        if item.name in BUILT_IN_ROLES:
+    def _edit(self, pk):
+        # The edit form puts the new name on the row (and changing its permissions flushes it)
+        # before pre_update runs: note the name as stored first.
+        item = self.datamodel.get(pk)
+        g.stored_role_name = item.name if item is not None else None
+        return super()._edit(pk)
+
+    def _refuse_built_in(self, item, stored_name=None):
+        """Judged by the name as stored, so a rename (`Manager` → `Manager-x`) cannot turn a
+        built-in role into an editable one."""
+        if {item.name, stored_name} & set(BUILT_IN_ROLES):
             raise BuiltInRoleRefused()
 
     def pre_update(self, item):
-        self._refuse_built_in(item)
+        self._refuse_built_in(item, g.get("stored_role_name"))
 
     def pre_delete(self, item):
         self._refuse_built_in(item)
@@ -102,23 +122,52 @@ class AppSecurityManager(SecurityManager):
             cache[key] = set(rows)
         return (permission_name, view_name) in cache[key]
 
+    def create_limiter(self, app):
+        """FAB's limiter, which limits every POST to the login view's blueprint: logout is a POST
+        there too, and ending a session is never refused."""
+        limiter = super().create_limiter(app)
+        limiter.request_filter(lambda: (request.endpoint or "").endswith(".logout")
+                               and request.blueprint == self.auth_view.blueprint.name)
+        return limiter
+
     def _failed_login_limit(self):
         return parse(current_app.config.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute"))
 
     def _failed_login_key(self, username: str) -> str:
-        return f"failed-login:{(username or '').strip().lower()}"
+        """One counter per account, however its name is typed: the account is resolved the way
+        FAB's login resolves it (user name, case-insensitive in the *database's* sense, else the
+        e-mail address), so the e-mail address or a Unicode case variant (`admİn`, which
+        PostgreSQL's lower() matches to `admin` and Python's does not) shares the account's
+        counter. A name that is no account is counted as typed (NFKC, case-folded)."""
+        typed = (username or "").strip()
+        user = None
+        if typed:
+            user = self.find_user(username=typed) or self.find_user(email=typed)
+        if user is not None:
+            return f"failed-login:user:{user.id}"
+        return f"failed-login:name:{unicodedata.normalize('NFKC', typed).casefold()}"
+
+    def _count(self, action: str, limit, key: str) -> bool:
+        """`test` or `hit` the failed-login counter; while the limiter's storage (Redis) cannot be
+        reached, on this process's memory instead: logins go on, still counted (fail-open)."""
+        try:
+            return getattr(FixedWindowRateLimiter(self.limiter.storage), action)(limit, key)
+        except Exception:  # noqa: BLE001 - any storage error: redis, a timeout, a refused connection
+            log.error("Rate-limit storage unreachable: failed logins are counted per process", exc_info=True)
+            if getattr(self, "_fallback_storage", None) is None:
+                self._fallback_storage = MemoryStorage()  # this process's (README, "Redis down")
+            return getattr(FixedWindowRateLimiter(self._fallback_storage), action)(limit, key)
 
     def auth_user_db(self, username, password):
         if not current_app.config.get("RATELIMIT_ENABLED"):
             return super().auth_user_db(username, password)
-        strategy = FixedWindowRateLimiter(self.limiter.storage)
         limit, key = self._failed_login_limit(), self._failed_login_key(username)
-        if not strategy.test(limit, key):
-            log.warning("Login refused: too many failed attempts for %r", username)
+        if not self._count("test", limit, key):
+            log.warning("Login refused: too many failed attempts for account key %s", key)
             if has_request_context():
                 flash(str(THROTTLED_MESSAGE), "danger")
             return None
         user = super().auth_user_db(username, password)
         if user is None:
-            strategy.hit(limit, key)
+            self._count("hit", limit, key)
         return user

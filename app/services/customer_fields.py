@@ -363,9 +363,12 @@ def parse_field(entry: CustomerField, raw, clean: dict):
         return (entry.parse or _text)("" if raw is None else str(raw), clean)
     if entry.kind == "letters":
         try:
-            return sorted({int(i) for i in (raw or [])})
+            ids = sorted({int(i) for i in (raw or [])})
         except (TypeError, ValueError):
             raise ValueError(_l("Choose discount letters from the list.")) from None
+        if any(not 0 < i < 2**31 for i in ids):  # no such row (and no such integer in PostgreSQL)
+            raise ValueError(_l("Choose discount letters from the list."))
+        return ids
     text = "" if raw is None else str(raw).strip()
     if not text:
         if entry.required:

@@ -64,7 +64,10 @@ def _masked(text: str | None) -> str:
     return re.sub(r"\b(\d{8})-\d{4}\b", lambda m: mask_personnummer(m.group(0)), text or "")
 
 
-def history_page(customer_id: int, page: int = 1, session=None) -> tuple[list[HistoryEntry], int]:
+def history_page(customer_id: int, page: int = 1, session=None,
+                 full_identity: bool = False) -> tuple[list[HistoryEntry], int]:
+    """A page of the history; personnummer masked unless `full_identity` (the one rule:
+    `list_columns.sees_full_identity`, as on the card, the list and the export)."""
     session = session or db.session
     total = session.execute(
         select(func.count()).select_from(CustomerHistory).where(CustomerHistory.customer_id == customer_id)
@@ -97,7 +100,7 @@ def history_page(customer_id: int, page: int = 1, session=None) -> tuple[list[Hi
             return users.get(int(raw), raw)
         if field == "article_id":
             return articles.get(int(raw), raw)
-        return _masked(raw)
+        return raw if full_identity else _masked(raw)
 
     def label(field: str | None) -> str:
         if field is None:

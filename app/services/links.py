@@ -7,6 +7,12 @@ links too. Outside a request, a request context for the app's root is made just 
 import contextlib
 
 from flask import current_app, has_request_context, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from ..errors import Invalid
+
+NO_PUBLIC_URL = _l("Links for e-mails cannot be made: the administrator must set PUBLIC_URL "
+                   "(the address users reach the register on).")
 
 
 def _url(endpoint: str, **values) -> str:
@@ -28,9 +34,22 @@ def invitation(token: str) -> str:
     return _url("InvitationView.accept", token=token)
 
 
+def trusted_request_base() -> str | None:
+    """The current request's own address, when it may be written into an e-mail: the `Host` header
+    is whatever the client sent, so only in debug or when Flask has checked it against
+    TRUSTED_HOSTS (a forged host is then a 400 before any view runs)."""
+    if not has_request_context():
+        return None
+    if current_app.debug or current_app.config.get("TRUSTED_HOSTS"):
+        return request.host_url.rstrip("/")
+    return None
+
+
 def absolute(path: str) -> str:
-    """An absolute URL: PUBLIC_URL when configured, else the current request's host."""
-    base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    if not base and has_request_context():
-        base = request.host_url.rstrip("/")
+    """An absolute URL for e-mails: PUBLIC_URL when configured, else the current request's host
+    when it can be trusted (see above). Otherwise Invalid: a link to an attacker's domain
+    (from a forged `Host`) must never be mailed."""
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/") or trusted_request_base()
+    if not base:
+        raise Invalid({"public_url": NO_PUBLIC_URL})
     return f"{base}{path}"

@@ -310,7 +310,9 @@ def load_options(columns):
 
 
 def sees_full_identity(user) -> bool:
-    """Whether `user` sees personnummer unmasked in lists and exports (the full Edit right)."""
+    """THE rule for personnummer (issue 17 item 2): full only for users holding the full Edit
+    right (and the system); everyone else sees YYYYMMDD-XXXX, on the card, in the list, the
+    export (also a background export, run as its user), the history and the portal."""
     return user is None or holds(user, EDIT)
 
 

@@ -2,16 +2,20 @@
 
 import datetime
 import json
+import logging
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from ..errors import Invalid
 from ..extensions import db
 from ..models.notifications import Notification
 from . import links
 from .outbox import queue_email
+
+log = logging.getLogger(__name__)
 
 ASSIGNED = "assigned"
 UNASSIGNED = "unassigned"
@@ -40,7 +44,10 @@ def notify(user, kind: str, params: dict, link: str | None = None, session=None)
             subject = str(SUBJECTS[kind])
             body = str(MESSAGES[kind]) % params
             if link:
-                body += "\n\n" + links.absolute(link)
+                try:
+                    body += "\n\n" + links.absolute(link)
+                except Invalid:  # no trusted address for links: the notice goes without one
+                    log.warning("PUBLIC_URL is not set: a notification e-mail is sent without its link")
         queue_email(user.email, subject, body, session=session)
     return notification
 

@@ -37,8 +37,9 @@ def _password_hash(password: str) -> str:
     return generate_password_hash(password, method=method)
 
 
-def customer_users(customer: Customer) -> list[CustomerUser]:
-    return list(db.session.execute(
+def customer_users(customer: Customer, session=None) -> list[CustomerUser]:
+    session = session or db.session
+    return list(session.execute(
         select(CustomerUser).where(CustomerUser.customer_id == customer.id).order_by(CustomerUser.id)
     ).scalars())
 

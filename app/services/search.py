@@ -93,7 +93,7 @@ def parse_search(args, fields, default_sort: str | None = None, default_directio
     if args.get("type") in CUSTOMER_TYPES:
         search.customer_type = args["type"]
     assigned = (args.get("assigned") or "").strip()
-    if assigned == "none" or assigned.isdigit():
+    if assigned == "none" or (assigned.isdigit() and int(assigned) < 2**31):  # a larger id is no user
         search.assigned = assigned
     for definition in fields:
         value = (args.get(f"cf_{definition.id}") or "").strip()[:200]

@@ -22,6 +22,9 @@ from ..security.rights import (
 from ..services import portal
 from ..services.history_view import PAGE_SIZE as HISTORY_PAGE_SIZE
 from ..services.history_view import history_page
+from ..services.list_columns import sees_full_identity
+
+MAX_PAGE = 1_000_000  # beyond any history; a larger number would overflow the database's OFFSET
 
 
 class CustomerUserForm(FlaskForm):
@@ -37,8 +40,8 @@ class CustomerUserRightsForm(FlaskForm):
 
 class CustomerCardMixin:
     def card_extras(self, customer) -> dict:
-        page = max(1, request.args.get("history_page", 1, type=int) or 1)
-        entries, total = history_page(customer.id, page)
+        page = min(max(1, request.args.get("history_page", 1, type=int) or 1), MAX_PAGE)
+        entries, total = history_page(customer.id, page, full_identity=sees_full_identity(current_actor()))
         users = portal.customer_users(customer)
         return {
             "history": entries,
@@ -57,8 +60,8 @@ class CustomerCardMixin:
     @requires(VIEW, VIEW_ASSIGNED)
     def history(self, pk):
         customer = self._customer_or_404(pk)
-        page = max(1, request.args.get("page", 1, type=int) or 1)
-        entries, total = history_page(customer.id, page)
+        page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+        entries, total = history_page(customer.id, page, full_identity=sees_full_identity(current_actor()))
         return self.render_template("customers/history.html", customer=customer, history=entries, page=page,
                                     pages=max(1, -(-total // HISTORY_PAGE_SIZE)), title=_l("History"))
 

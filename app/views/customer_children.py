@@ -10,10 +10,11 @@ the card, at the section they came from.
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 
 from ..commands import contacts as commands
 from ..commands.customers import customer_for
+from ..errors import NO_VERSION, ROW_CONFLICT
 from ..extensions import db
 from ..models.article import CUSTOMER_ARTICLE_KINDS, CustomerArticle
 from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Address, Contact
@@ -29,7 +30,38 @@ ADDRESS_TITLES = {INVOICE: _l("Invoice address"), VISITING: _l("Visiting address
 ARTICLE_SETTINGS = {"service": "show_service_articles", "work_order": "show_work_order_articles"}
 
 
-class ContactForm(ServiceForm):
+class VersionedForm(ServiceForm):
+    """A form for an existing row carries the version it was opened on (`version`), and a save
+    from an older version, or without one, is refused (lost updates, issue 17 item 8). The row
+    is `_id` (FAB sets it on its edit form; the portal sets it)."""
+
+    model = None
+    skip = ("csrf_token", "version")
+    version = HiddenField()
+
+    def check_version(self) -> dict:
+        row_id = getattr(self, "_id", None)
+        if row_id is None:
+            return {}
+        submitted = str(self.version.data or "").strip()
+        if not submitted.isdigit():
+            return {"version": NO_VERSION}
+        stored = db.session.get(self.model, int(row_id))
+        if stored is not None and stored.version != int(submitted):
+            return {"version": ROW_CONFLICT}
+        return {}
+
+    def submitted_version(self) -> int | None:
+        submitted = str(self.version.data or "").strip()
+        return int(submitted) if submitted.isdigit() and getattr(self, "_id", None) is not None else None
+
+    def populate_obj(self, obj) -> None:
+        obj.submitted = self.values()
+        obj.submitted_version = self.submitted_version()
+
+
+class ContactForm(VersionedForm):
+    model = Contact
     name = StringField(_l("Name"))
     phone = StringField(_l("Phone"))
     email = StringField(_l("E-mail"))
@@ -38,17 +70,18 @@ class ContactForm(ServiceForm):
     is_main_contact = BooleanField(_l("Main contact"))
 
     def check(self, values: dict) -> dict:
-        return rules.clean_contact(values)[1]
+        return {**rules.clean_contact(values)[1], **self.check_version()}
 
 
-class AddressForm(ServiceForm):
+class AddressForm(VersionedForm):
+    model = Address
     street = StringField(_l("Street address"))
     street2 = StringField(_l("Address line 2"))
     postcode = StringField(_l("Postcode"))
     city = StringField(_l("City"))
 
     def check(self, values: dict) -> dict:
-        return rules.clean_address(values)[1]
+        return {**rules.clean_address(values)[1], **self.check_version()}
 
 
 class CustomerArticleForm(ServiceForm):
@@ -72,7 +105,8 @@ def _create_contact(item, values, *, by):
 
 
 def _update_contact(item, values, *, by):
-    commands.save_contact(item.customer, values, by=by, contact=item)
+    commands.save_contact(item.customer, values, by=by, contact=item,
+                          expected_version=getattr(item, "submitted_version", None))
 
 
 def _create_address(item, values, *, by):
@@ -80,7 +114,8 @@ def _create_address(item, values, *, by):
 
 
 def _update_address(item, values, *, by):
-    commands.save_address(item.customer, item.kind, values, by=by)
+    commands.save_address(item.customer, item.kind, values, by=by,
+                          expected_version=getattr(item, "submitted_version", None))
 
 
 def _delete_address(item, *, by):

@@ -25,7 +25,7 @@ from wtforms import StringField
 
 from ..commands import assignment as assign_cmd
 from ..commands import customers as commands
-from ..errors import EditConflict, Invalid
+from ..errors import NO_VERSION, EditConflict, Invalid
 from ..extensions import db
 from ..models.article import CUSTOMER_ARTICLE_KINDS, SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
 from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Customer
@@ -93,7 +93,9 @@ class CustomerFormBase(ServiceForm):
         prepared = rules.Prepared(db.session)
         _clean, errors = rules.clean_customer(values, db.session, prepared, check_number=self.is_new)
         customer_id = getattr(self, "_id", None)  # FAB sets it on an edit form
-        if customer_id is not None and self.version.data:
+        if customer_id is not None and not str(self.version.data or "").strip().isdigit():
+            errors["version"] = NO_VERSION  # a save must say which version it changes
+        elif customer_id is not None:
             stored = db.session.get(Customer, customer_id)
             if stored is not None and str(stored.version) != str(self.version.data):
                 errors["version"] = EditConflict.message

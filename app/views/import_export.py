@@ -283,7 +283,10 @@ class ImportExportView(BaseView):
     @expose("/columns", methods=["POST"])
     @requires(VIEW, VIEW_ASSIGNED)
     def columns(self):
-        back = {k[len("back_"):]: v for k, v in request.form.items() if k.startswith("back_") and v}
+        # the list's own arguments, back into its URL: short ones only (a redirect header has a size)
+        back = {k[len("back_"):]: v for k, v in request.form.items()
+                if k.startswith("back_") and v and len(k) <= 40 and len(v) <= 200}
+        back = dict(list(back.items())[:40])
         for key in ("sort", "dir", "page"):  # the (new) default sort applies
             back.pop(key, None)
         target = url_for("CustomerView.list", **back)

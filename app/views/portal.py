@@ -9,7 +9,7 @@ from wtforms import PasswordField
 
 from ..commands import contacts as commands
 from ..commands.customer_users import accept_invitation
-from ..errors import Invalid
+from ..errors import EditConflict, Invalid
 from ..extensions import db
 from ..models.customer import ADDRESS_KINDS
 from ..security.access import current_actor, requires
@@ -68,11 +68,15 @@ class PortalView(BaseView):
             if contact is None:
                 abort(404)
         form = ContactForm(obj=contact) if request.method == "GET" else ContactForm()
+        form._id = contact.id if contact is not None else None
         if form.validate_on_submit():
             try:
-                commands.save_contact(customer, form.values(), by=current_actor(), contact=contact)
+                commands.save_contact(customer, form.values(), by=current_actor(), contact=contact,
+                                      expected_version=form.submitted_version())
             except Invalid as exc:
                 put_errors(form, exc.errors)
+            except EditConflict as exc:
+                put_errors(form, {"version": exc.message})
             else:
                 flash(_l("The contact was saved."), "success")
                 return redirect(url_for(".index"))
@@ -87,13 +91,17 @@ class PortalView(BaseView):
         customer = self._editable_customer()
         address = customer.address(kind)
         form = AddressForm(obj=address) if request.method == "GET" else AddressForm()
+        form._id = address.id if address is not None else None
         if request.method == "GET" and address is not None:
             form.postcode.data = address.postcode_display
         if form.validate_on_submit():
             try:
-                commands.save_address(customer, kind, form.values(), by=current_actor())
+                commands.save_address(customer, kind, form.values(), by=current_actor(),
+                                      expected_version=form.submitted_version())
             except Invalid as exc:
                 put_errors(form, exc.errors)
+            except EditConflict as exc:
+                put_errors(form, {"version": exc.message})
             else:
                 flash(_l("The address was saved."), "success")
                 return redirect(url_for(".index"))

@@ -139,3 +139,26 @@ def test_documents_reach_a_customer_user_only_with_the_right(app, client):
     assert response.status_code == 200 and response.data == pdf()
     assert client.get(f"/portal/documents/{theirs_id}/download").status_code == 404
     assert client.get(f"/customers/{own}/documents/{mine_id}/download").status_code == 403
+
+
+def test_deleting_a_customer_removes_its_portal_logins_and_frees_the_address(app, client, auth):
+    from flask_appbuilder.security.sqla.models import User
+
+    customer_id = new_customer(app, name="Borttagen AB")
+    portal_user(app, customer_id, "kvar@exempel.se")
+    portal = app.test_client()
+    login(portal, "kvar@exempel.se")
+    auth.login("admin")
+    assert client.post(f"/customers/{customer_id}/delete").status_code == 302
+    with ctx(app):
+        assert db.session.get(Customer, customer_id) is None
+        assert db.session.execute(select(User).where(User.email == "kvar@exempel.se")).first() is None
+        assert db.session.execute(select(CustomerUser)).first() is None
+    refused = app.test_client().post("/login/", data={"username": "kvar@exempel.se", "password": PORTAL_PASSWORD})
+    assert "/login" in refused.location
+    # the address can be invited again, to another customer
+    other_id = new_customer(app, name="Ny AB")
+    client.post(f"/customers/{other_id}/users", data={"email": "kvar@exempel.se", "first_name": "K", "last_name": "U"})
+    with ctx(app):
+        link = db.session.execute(select(CustomerUser)).scalar_one()
+        assert link.customer_id == other_id
