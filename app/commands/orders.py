@@ -18,7 +18,7 @@ from ..security.access import holds, is_system, require
 from ..security.rights import CREATE, DELETE, EDIT, EDIT_ASSIGNED, ORDER, VIEW, VIEW_ASSIGNED
 from ..services import assignment, notifications
 from ..services import orders as rules
-from ..services.links import customer as customer_link
+from ..services.links import order as order_link
 from ..services.numbering import next_order_number
 from ..services.scope import get_order
 from ..services.settings import get_settings
@@ -49,7 +49,7 @@ def _notify_assignee(order: Order, user_id: int | None, by, session) -> None:
     user = assignment.technician(user_id, session)
     notifications.notify(user, notifications.ORDER_ASSIGNED,
                          {"order": rules.order_label(order), "customer": order.customer.name},
-                         link=customer_link(order.customer_id), session=session)
+                         link=order_link(order.id), session=session)
 
 
 def create_order(values: dict, *, by, order: Order | None = None, load_articles: bool = False,
@@ -65,15 +65,7 @@ def create_order(values: dict, *, by, order: Order | None = None, load_articles:
     with transaction(by) as session:
         customer = _customer_of(values, by, session)
         settings = get_settings(session)
-        values = dict(values)
-        facility = None
-        facility_id = rules._id(values.get("facility_id"))
-        if facility_id:
-            facility = session.get(Facility, facility_id)
-            facility = facility if facility is not None and facility.customer_id == customer.id else None
-        for key, value in rules.inherited_values(customer, facility).items():
-            if values.get(key) in (None, "") and value:
-                values[key] = value
+        values = rules.with_inherited(values, customer, session)
         clean, errors = rules.clean_order(values, customer, settings, session, is_new=True)
         explicit = values.get("assigned_to_id")
         assignee = None
@@ -101,11 +93,12 @@ def create_order(values: dict, *, by, order: Order | None = None, load_articles:
             order.assigned_to_id = assignment.assign_new_order(customer, rules.order_label(order), session)  # F20
         else:
             order.assigned_to_id = assignee
-            _notify_assignee(order, assignee, by, session)
         if order.assigned_to_id is None and not is_system(by) and not holds(by, VIEW, view_menu=ORDER) \
                 and holds(by, VIEW_ASSIGNED, view_menu=ORDER):
             order.assigned_to_id = by.id  # otherwise the creator could never see it again
         session.flush()
+        if assignee is not None:
+            _notify_assignee(order, assignee, by, session)
         if load_articles:
             _load_articles(order, customer, settings, session)
         session.flush()

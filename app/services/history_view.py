@@ -44,7 +44,7 @@ CHILD_FIELD_LABELS = {
     "user_id": _l("Login"),
     "can_edit_details": _l("May change the details"),
     "can_see_documents": _l("May see documents"),
-    "number": _l("Number"),
+    "number": _l("No."),
     "status": _l("Status"),
     "customer_order_number": _l("Customer's order number"),
 }

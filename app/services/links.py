@@ -34,3 +34,7 @@ def absolute(path: str) -> str:
     if not base and has_request_context():
         base = request.host_url.rstrip("/")
     return f"{base}{path}"
+
+
+def order(order_id: int) -> str:
+    return _url("OrderView.show", pk=order_id)

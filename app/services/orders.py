@@ -226,6 +226,21 @@ def inherited_values(customer, facility) -> dict:
             "contact_id": facility.contact_id if facility is not None and facility.contact_id else None}
 
 
+def with_inherited(values: dict, customer, session) -> dict:
+    """A new order's values with what was left empty filled in from the customer and the
+    chosen facility (when it is the customer's)."""
+    values = dict(values)
+    facility = None
+    facility_id = _id(values.get("facility_id"))
+    if facility_id:
+        facility = session.get(Facility, facility_id)
+        facility = facility if facility is not None and facility.customer_id == customer.id else None
+    for key, value in inherited_values(customer, facility).items():
+        if values.get(key) in (None, "") and value:
+            values[key] = value
+    return values
+
+
 def clean_order(raw: dict, customer, settings, session, *, is_new: bool) -> tuple[dict, dict]:
     """The order's values, checked against the customer's rules; ({field: value}, {field: message})."""
     errors: dict = {}

@@ -58,6 +58,7 @@ from .command_views import CommandInterface, FormFactory, ServiceForm
 from .customer_card import CustomerCardMixin
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .forms import ConfirmForm, CustomerArticleForm, ServiceCheckedSelect, customer_form_class, form_sections
+from .orders import FacilityInlineView, card_orders
 
 ADDRESS_TITLES = {
     INVOICE: _l("Invoice address"),
@@ -166,7 +167,7 @@ class CustomerView(CustomerCardMixin, ModelView):
     list_columns = show_columns = add_columns = edit_columns = ["name"]
     search_columns = order_columns = []
 
-    related_views = [ContactInlineView, AddressInlineView, CustomerArticleInlineView]
+    related_views = [ContactInlineView, AddressInlineView, CustomerArticleInlineView, FacilityInlineView]
 
     # -- list (F21–F23) ------------------------------------------------------------------
     @expose("/list/")
@@ -242,6 +243,7 @@ class CustomerView(CustomerCardMixin, ModelView):
             display_name=rules.display_name(customer, settings),
             title=customer.name,
             **self.card_extras(customer),
+            **card_orders(customer),
         )
 
     # -- add / edit / delete (FAB's flow, our form and commands) -------------------------

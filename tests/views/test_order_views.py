@@ -1,0 +1,130 @@
+"""Orders through the web (issue 12): the card's lists, the form's rules, rows, status."""
+
+import datetime
+import re
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.commands import assign_technician, set_active
+from app.commands import orders as commands
+from app.extensions import db
+from app.models import Article, Customer, CustomerArticle, Facility, Notification, Order
+from app.security.access import SYSTEM
+from tests.conftest import ctx, new_customer, set_settings
+
+
+def orders(app):
+    with ctx(app):
+        return [(o.kind, o.number, o.customer_id) for o in db.session.execute(select(Order).order_by(Order.id)).scalars()]
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_a_work_order_from_the_card_with_the_customers_articles_and_hours(app, as_admin):
+    set_settings(app, show_work_order_articles=True)
+    customer_id = new_customer(app, name="Värme AB")
+    with ctx(app):
+        time = Article(article_number="1001", name="Arbetstid", article_group="Arbete", unit="tim",
+                       price=Decimal("650"), vat_rate=Decimal("25"), is_time_article=True)
+        db.session.add(time)
+        db.session.flush()
+        db.session.add(CustomerArticle(customer_id=customer_id, article_id=time.id, kind="work_order",
+                                       quantity=Decimal("1")))
+        db.session.commit()
+    card = as_admin.get(f"/customers/{customer_id}")
+    assert card.status_code == 200
+    assert f'href="/orders/add?customer={customer_id}&amp;kind=work_order"' in card.get_data(as_text=True)
+    form = as_admin.get(f"/orders/add?customer={customer_id}&kind=work_order")
+    assert form.status_code == 200 and 'name="load_articles"' in form.get_data(as_text=True)
+    saved = as_admin.post("/orders/add", data={"kind": "work_order", "customer_id": str(customer_id),
+                                               "load_articles": "y"})
+    assert saved.status_code == 302
+    with ctx(app):
+        order = db.session.execute(select(Order)).scalar_one()
+        order_id, row_id = order.id, order.rows[0].id
+        assert (order.number, order.rows[0].text, order.rows[0].quantity) == ("1", "Arbetstid", Decimal("0"))
+    assert saved.location.endswith(f"/orders/{order_id}")
+    as_admin.post(f"/orders/{order_id}/rows/{row_id}/edit", data={"quantity": "2,5", "text": "Arbetstid"})
+    as_admin.post(f"/orders/{order_id}/status", data={"status": "ready_for_invoicing"})
+    page = text_of(as_admin.get(f"/orders/{order_id}"))
+    assert "Arbetsorder 1 Klar för fakturering" in page
+    assert f"Arbetsdatum {datetime.date.today().isoformat()}" in page
+    # a company without organisation number sees VAT: 2,5 × 650 = 1 625,00 + 25 % = 2 031,25
+    assert "Summa exkl. moms 1625,00" in page and "Summa inkl. moms 2031,25" in page
+    card = text_of(as_admin.get(f"/customers/{customer_id}"))
+    assert "Order Nr Typ Status Arbetsdatum Tilldelad 1 Arbetsorder Klar för fakturering" in card
+
+
+def test_the_form_refuses_an_inactive_customer_and_f13_rules_keep_what_was_typed(app, as_admin):
+    inactive = new_customer(app, name="Vilande AB")
+    strict = new_customer(app, name="Noggrann AB")
+    with ctx(app):
+        set_active([inactive], False, by=SYSTEM)
+        db.session.get(Customer, strict).facility_required = True
+        db.session.commit()
+    form = as_admin.get("/orders/add").get_data(as_text=True)
+    assert "Noggrann AB" in form and "Vilande AB" not in form  # the picker offers active customers only
+    refused = as_admin.post("/orders/add", data={"kind": "fault_report", "customer_id": str(inactive)})
+    assert refused.status_code == 200
+    assert "Vilande AB är inaktiv och kan inte väljas för nya order." in refused.get_data(as_text=True)
+    refused = as_admin.post(f"/orders/add?customer={strict}", data={
+        "kind": "service_order", "customer_id": str(strict), "description": "Byt filter"})
+    body = refused.get_data(as_text=True)
+    assert "En anläggning är obligatorisk på kundens order: välj en." in body
+    assert "Byt filter" in body
+    assert orders(app) == []
+
+
+def test_facilities_on_the_card_and_disabled_facilities(app, as_admin):
+    customer_id = new_customer(app, name="Fastighet AB")
+    saved = as_admin.post(f"/customers/facilities/add?_flt_0_customer={customer_id}",
+                          data={"name": "Pannrum", "postcode": "114 55", "city": "Stockholm"})
+    assert saved.status_code == 302 and saved.location.endswith(f"/customers/{customer_id}#facilities")
+    with ctx(app):
+        assert [(f.name, f.postcode) for f in db.session.execute(select(Facility)).scalars()] == [("Pannrum", "11455")]
+        db.session.get(Customer, customer_id).facilities_disabled = True
+        db.session.commit()
+    refused = as_admin.post(f"/customers/facilities/add?_flt_0_customer={customer_id}", data={"name": "Källare"},
+                            follow_redirects=True)
+    assert "Anläggningar är avstängda för Fastighet AB." in refused.get_data(as_text=True)
+    with ctx(app):
+        assert db.session.execute(select(func.count()).select_from(Facility)).scalar() == 1
+
+
+def test_the_card_shows_the_first_ten_and_show_all_leads_to_the_filtered_list(app, as_admin):
+    customer_id = new_customer(app, name="Många AB")
+    other = new_customer(app, name="Annan AB")
+    with ctx(app):
+        for _ in range(12):
+            commands.create_order({"customer_id": customer_id, "kind": "fault_report"}, by=SYSTEM)
+        commands.create_order({"customer_id": other, "kind": "fault_report"}, by=SYSTEM)
+    card = as_admin.get(f"/customers/{customer_id}").get_data(as_text=True)
+    section = card.split('id="fault_reports"')[1].split('id="quotes"')[0]
+    assert len(re.findall(r'href="/orders/\d+"', section)) == 10
+    link = f"/orders/?customer={customer_id}&amp;kind=fault_report"
+    assert link in section
+    listing = as_admin.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert len(re.findall(r'href="/orders/\d+"', listing)) == 12
+    assert "Annan AB" not in listing
+
+
+def test_a_technician_sees_only_its_own_orders_in_the_list(app, client, auth):
+    customer_id = new_customer(app, name="Delad AB")
+    with ctx(app):
+        assign_technician([customer_id], app.user_ids["tech"], by=SYSTEM)
+        mine = commands.create_order({"customer_id": customer_id, "kind": "work_order"}, by=SYSTEM).id
+        theirs = commands.create_order({"customer_id": customer_id, "kind": "work_order",
+                                        "assigned_to_id": app.user_ids["tech2"]}, by=SYSTEM).id
+    auth.login("tech")
+    listing = client.get("/orders/").get_data(as_text=True)
+    assert f'href="/orders/{mine}"' in listing and f'href="/orders/{theirs}"' not in listing
+    assert client.get(f"/orders/{theirs}").status_code == 404
+    assert client.post(f"/orders/{theirs}/status", data={"status": "cancelled"}).status_code == 404
+    with ctx(app):
+        assert db.session.get(Order, theirs).status == "new"
+        # auto-assigned once by the customer's technician, once explicitly
+        assert db.session.execute(select(func.count()).select_from(Notification).where(
+            Notification.kind == "order_assigned")).scalar() == 2
