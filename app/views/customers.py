@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models.article import CUSTOMER_ARTICLE_KINDS, SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
 from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Customer
 from ..models.discount import DiscountLetter
+from ..models.order import ORDER_KINDS
 from ..security.access import current_actor, requires, user_can
 from ..security.rights import (
     ASSIGN,
@@ -271,6 +272,9 @@ class CustomerView(CustomerCardMixin, ModelView):
             customer_id = g.pop("saved_customer_id", None)
             if customer_id is None:
                 return redirect(url_for(".add"))
+            kind = request.args.get("for_order")
+            if kind in ORDER_KINDS:  # "+ Skapa kund" from the order form (F16): back to it, customer chosen
+                return redirect(url_for("OrderView.add", customer=customer_id, kind=kind))
             return redirect(url_for(".show", pk=customer_id))
         form = widgets["add"].template_args["form"]
         self._label_identity(form)

@@ -59,6 +59,14 @@ CARD_LISTS = (("orders", _l("Orders"), ("service_order", "work_order")),
               ("fault_reports", _l("Fault reports"), ("fault_report",)),
               ("quotes", _l("Quotes"), ("quote",)))
 MAX_CUSTOMER_CHOICES = 500
+# The full list's sorts (the card's lists are the newest 10; *Visa alla* leads here to sort them)
+SORTS = {
+    "newest": (Order.id.desc(),),
+    "oldest": (Order.id.asc(),),
+    "work_date": (Order.work_date.desc(), Order.id.desc()),
+    "status": (Order.status.asc(), Order.id.desc()),
+    "customer": (Customer.name.asc(), Order.id.desc()),
+}
 
 
 def _int_arg(name: str):
@@ -204,15 +212,17 @@ class OrderView(ModelView):
             dialect = db.session.get_bind().dialect.name
             query = query.where((Order.number == text) | contains_ci(Customer.name, text, dialect)
                                 | (Order.customer_order_number == text))
+        sort = args.get("sort") if args.get("sort") in SORTS else "newest"
+        query = query.order_by(*SORTS[sort])
         page = max(1, _int_arg("page") or 1)
-        rows = list(db.session.execute(query.order_by(Order.id.desc()).offset((page - 1) * PAGE_SIZE)
+        rows = list(db.session.execute(query.offset((page - 1) * PAGE_SIZE)
                                        .limit(PAGE_SIZE + 1)).scalars())
         customer = get_customer(customer_id, current_actor()) if customer_id is not None else None
         keep = {"customer": customer_id, "kind": kinds, "status": status or None, "assigned": assigned,
-                "q": text or None}
+                "q": text or None, "sort": sort}
         return self.render_template(
             "orders/list.html", orders=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page, keep=keep,
-            kinds=kinds, status=status, assigned=assigned, text=text, customer=customer,
+            kinds=kinds, status=status, sort=sort, assigned=assigned, text=text, customer=customer,
             kind_labels=rules.KIND_LABELS, status_labels=rules.STATUS_LABELS, list_name=rules.list_name,
             settings=settings, technicians=assignable_users(), can_create=user_can(CREATE, view_menu=ORDER),
             title=_l("Orders"))

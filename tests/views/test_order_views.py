@@ -128,3 +128,77 @@ def test_a_technician_sees_only_its_own_orders_in_the_list(app, client, auth):
         # auto-assigned once by the customer's technician, once explicitly
         assert db.session.execute(select(func.count()).select_from(Notification).where(
             Notification.kind == "order_assigned")).scalar() == 2
+
+
+def test_f25_settings_take_effect_on_the_order_form_and_list(app, as_admin):
+    set_settings(app, require_customer_order_number=True, show_cost_centre=True, facility_name_in_lists=True)
+    customer_id = new_customer(app, name="Regler AB")
+    with ctx(app):
+        db.session.get(Customer, customer_id).cost_centre_required = True
+        db.session.commit()
+    refused = as_admin.post("/orders/add", data={"kind": "work_order", "customer_id": str(customer_id)})
+    body = refused.get_data(as_text=True)
+    assert "Kundens ordernummer krävs på order: fyll i det." in body
+    assert "Ett kostnadsställe är obligatoriskt på kundens order: fyll i det." in body
+    assert orders(app) == []
+    with ctx(app):
+        facility_id = commands.save_facility(db.session.get(Customer, customer_id), {"name": "Undercentral"},
+                                             by=SYSTEM).id
+    saved = as_admin.post("/orders/add", data={"kind": "work_order", "customer_id": str(customer_id),
+                                               "facility_id": str(facility_id), "customer_order_number": "PO-5",
+                                               "cost_centre": "KS-9"})
+    assert saved.status_code == 302
+    listing = text_of(as_admin.get(f"/orders/?customer={customer_id}"))
+    assert "1 Arbetsorder Undercentral Ny" in listing  # the facility's name instead of the customer's
+    assert "PO-5 KS-9" in listing
+
+
+def test_the_full_list_sorts(app, as_admin):
+    first = new_customer(app, name="Örebro Bygg AB")
+    second = new_customer(app, name="Alingsås El AB")
+    with ctx(app):
+        commands.create_order({"customer_id": first, "kind": "quote"}, by=SYSTEM)
+        commands.create_order({"customer_id": second, "kind": "quote"}, by=SYSTEM)
+    newest = text_of(as_admin.get("/orders/"))
+    assert newest.index("Alingsås El AB") < newest.index("Örebro Bygg AB")
+    oldest = text_of(as_admin.get("/orders/?sort=oldest"))
+    assert oldest.index("Örebro Bygg AB") < oldest.index("Alingsås El AB")
+    by_customer = text_of(as_admin.get("/orders/?sort=customer"))
+    assert by_customer.index("Alingsås El AB") < by_customer.index("Örebro Bygg AB")
+
+
+def test_create_customer_from_the_order_form_returns_to_it_with_the_customer_chosen(app, as_admin):
+    form = as_admin.get("/orders/add?kind=fault_report").get_data(as_text=True)
+    assert 'href="/customers/add?for_order=fault_report"' in form
+    saved = as_admin.post("/customers/add?for_order=fault_report", data={"name": "Ny Kund AB",
+                                                                        "customer_type": "company"})
+    assert saved.status_code == 302
+    with ctx(app):
+        customer_id = db.session.execute(select(Customer.id).where(Customer.name == "Ny Kund AB")).scalar_one()
+    assert saved.location.endswith(f"/orders/add?customer={customer_id}&kind=fault_report")
+    form = as_admin.get(saved.location).get_data(as_text=True)
+    assert f'<option selected value="{customer_id}">' in form
+
+
+def test_rows_through_the_card_with_discount_and_company_prices_without_vat(app, as_admin):
+    customer_id = new_customer(app, name="Rabatt AB", identity_number="556036-0793")
+    with ctx(app):
+        from app.models import DiscountLetter, DiscountLetterRow
+
+        part = Article(article_number="3001", name="Filter", article_group="Material", unit="st",
+                       price=Decimal("199.90"), vat_rate=Decimal("25"))
+        letter = DiscountLetter(name="Storkund", rows=[DiscountLetterRow(article_group="Material", percent=12)])
+        db.session.add_all([part, letter])
+        db.session.get(Customer, customer_id).discount_letters = [letter]
+        db.session.commit()
+        part_id = part.id
+        order_id = commands.create_order({"customer_id": customer_id, "kind": "work_order"}, by=SYSTEM).id
+    assert as_admin.post(f"/orders/{order_id}/rows/add", data={"article_id": str(part_id), "quantity": "3"}
+                         ).status_code == 302
+    refused = as_admin.post(f"/orders/{order_id}/rows/add", data={"quantity": "3"}, follow_redirects=True)
+    assert "Skriv en text eller välj en artikel." in refused.get_data(as_text=True)
+    page = text_of(as_admin.get(f"/orders/{order_id}"))
+    # 199,90 less 12 % = 175,912 → 175,91 a piece; 3 × 175,912 = 527,736 → 527,74; VAT 131,935 → 131,94
+    assert "Filter" in page and "175,91" in page
+    assert "Summa exkl. moms 527,74 Moms 25 % 131,94 Summa inkl. moms 659,68" in page
+    assert "Priser exklusive moms" in page
