@@ -24,7 +24,7 @@ RECORD_LABELS = {
     "custom_field": _l("Custom field"),
     "article": _l("Customer article"),
     "customer_user": _l("Customer user"),
-    "order": _l("Order"),
+    "order": _l("Customer order"),
     "facility": _l("Facility"),
 }
 ACTION_LABELS = {"insert": _l("Added"), "update": _l("Changed"), "delete": _l("Deleted")}

@@ -50,11 +50,13 @@ KIND_PLURALS = {
 }
 STATUS_LABELS = {
     NEW: _l("New"),
-    STARTED: _l("Started"),
+    STARTED: _l("In progress"),  # "Started" is already "Startad" (background jobs)
     READY_FOR_INVOICING: _l("Ready for invoicing"),
     INVOICED: _l("Invoiced"),
     CANCELLED: _l("Cancelled"),
 }
+EDIT_CONFLICT = _l("Someone else saved this order after you opened it. Nothing was saved: "
+                  "reload the order to see their changes, then make yours again.")
 # F9/F26: which customer articles a new order of a kind offers, and the setting that shows them
 ARTICLE_LISTS = {SERVICE_ORDER: (SERVICE_ARTICLE, "show_service_articles"),
                  WORK_ORDER: (WORK_ORDER_ARTICLE, "show_work_order_articles")}

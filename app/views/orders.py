@@ -20,7 +20,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from ..commands import orders as commands
 from ..commands.customers import customer_for
 from ..database import contains_ci
-from ..errors import EditConflict, Invalid, NotAllowed, NotFound
+from ..errors import Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..models.article import Article
 from ..models.customer import Contact, Customer
@@ -91,7 +91,7 @@ class OrderFormBase(ServiceForm):
             order = session.get(Order, getattr(self, "_id", None) or 0)
             customer = order.customer if order is not None else None
             if order is not None and self.version.data and str(order.version) != str(self.version.data):
-                return {"version": EditConflict.message}
+                return {"version": rules.EDIT_CONFLICT}
         _clean, errors = rules.clean_order(values, customer, get_settings(), session, is_new=self.is_new)
         return errors
 

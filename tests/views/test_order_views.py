@@ -55,7 +55,7 @@ def test_a_work_order_from_the_card_with_the_customers_articles_and_hours(app, a
     # a company without organisation number sees VAT: 2,5 × 650 = 1 625,00 + 25 % = 2 031,25
     assert "Summa exkl. moms 1625,00" in page and "Summa inkl. moms 2031,25" in page
     card = text_of(as_admin.get(f"/customers/{customer_id}"))
-    assert "Order Nr Typ Status Arbetsdatum Tilldelad 1 Arbetsorder Klar för fakturering" in card
+    assert "Ordrar Nr Typ Status Arbetsdatum Tilldelad 1 Arbetsorder Klar för fakturering" in card
 
 
 def test_the_form_refuses_an_inactive_customer_and_f13_rules_keep_what_was_typed(app, as_admin):
@@ -202,3 +202,48 @@ def test_rows_through_the_card_with_discount_and_company_prices_without_vat(app,
     assert "Filter" in page and "175,91" in page
     assert "Summa exkl. moms 527,74 Moms 25 % 131,94 Summa inkl. moms 659,68" in page
     assert "Priser exklusive moms" in page
+
+
+def test_an_inactive_customers_card_offers_no_new_orders_but_lists_the_old_ones(app, as_admin):
+    customer_id = new_customer(app, name="Vilande AB")
+    with ctx(app):
+        order_id = commands.create_order({"customer_id": customer_id, "kind": "quote"}, by=SYSTEM).id
+        set_active([customer_id], False, by=SYSTEM)
+    card = as_admin.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert f'href="/orders/{order_id}"' in card
+    assert "/orders/add?" not in card
+    listing = as_admin.get("/orders/?q=Vilande").get_data(as_text=True)  # still found by the customer's name
+    assert f'href="/orders/{order_id}"' in listing
+
+
+def test_editing_an_order_through_the_form_and_an_edit_conflict(app, as_admin):
+    customer_id = new_customer(app, name="Ändra AB")
+    with ctx(app):
+        order = commands.create_order({"customer_id": customer_id, "kind": "work_order"}, by=SYSTEM)
+        order_id, version = order.id, order.version
+    form = as_admin.get(f"/orders/{order_id}/edit").get_data(as_text=True)
+    assert f'name="version" type="hidden" value="{version}"' in form
+    saved = as_admin.post(f"/orders/{order_id}/edit", data={
+        "version": str(version), "status": "started", "assigned_to_id": str(app.user_ids["tech"]),
+        "work_date": "2026-12-03", "description": "Byt pump"})
+    assert saved.status_code == 302
+    with ctx(app):
+        order = db.session.get(Order, order_id)
+        assert (order.status, order.assigned_to_id, order.work_date, order.description) == (
+            "started", app.user_ids["tech"], datetime.date(2026, 12, 3), "Byt pump")
+    stale = as_admin.post(f"/orders/{order_id}/edit", data={"version": str(version), "status": "cancelled"})
+    assert stale.status_code == 200
+    assert "Någon annan har sparat ordern efter att du öppnade den. Inget sparades" in stale.get_data(as_text=True)
+    with ctx(app):
+        assert db.session.get(Order, order_id).status == "started"
+    history = text_of(as_admin.get(f"/customers/{customer_id}/history"))
+    assert "Order – Ändrad Status Ny Påbörjad" in history
+    assert "Order – Ändrad Tilldelad tekniker Tech Testsson" in history
+
+
+def test_deleting_a_customer_takes_its_orders_along(app, as_admin):
+    customer_id = new_customer(app, name="Bort AB")
+    with ctx(app):
+        commands.create_order({"customer_id": customer_id, "kind": "quote"}, by=SYSTEM)
+    assert as_admin.post(f"/customers/{customer_id}/delete").status_code == 302
+    assert orders(app) == []
