@@ -137,7 +137,9 @@ def build_order_form(is_new: bool, customer: Customer | None):
         fields["customer_order_number"] = StringField(_l("Customer's order number"))
     if settings.show_cost_centre or (customer is not None and customer.cost_centre_required):
         fields["cost_centre"] = StringField(_l("Cost centre"))
-    if is_new and any(settings[setting] for _kind, setting in rules.ARTICLE_LISTS.values()):
+    offered = [kind for kind in rules.ARTICLE_LISTS
+               if customer is None or rules.articles_to_load(customer, kind, settings)]
+    if is_new and offered and any(settings[setting] for _kind, setting in rules.ARTICLE_LISTS.values()):
         fields["load_articles"] = BooleanField(_l("Load the customer's service or work-order articles as rows"),
                                                default=True)
     return type("OrderForm", (OrderFormBase,), fields)

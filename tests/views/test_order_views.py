@@ -39,6 +39,8 @@ def test_a_work_order_from_the_card_with_the_customers_articles_and_hours(app, a
     assert f'href="/orders/add?customer={customer_id}&amp;kind=work_order"' in card.get_data(as_text=True)
     form = as_admin.get(f"/orders/add?customer={customer_id}&kind=work_order")
     assert form.status_code == 200 and 'name="load_articles"' in form.get_data(as_text=True)
+    without = new_customer(app, name="Inga artiklar AB")  # F9: nothing to load, nothing asked
+    assert 'name="load_articles"' not in as_admin.get(f"/orders/add?customer={without}").get_data(as_text=True)
     saved = as_admin.post("/orders/add", data={"kind": "work_order", "customer_id": str(customer_id),
                                                "load_articles": "y"})
     assert saved.status_code == 302
