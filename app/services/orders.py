@@ -309,7 +309,7 @@ def clean_row(raw: dict, customer, session, row=None) -> tuple[dict, dict]:
     errors: dict = {}
     clean: dict = {}
     article = None
-    article_id = _id(raw.get("article_id"))
+    article_id = _id(raw.get("article_id")) if "article_id" in raw or row is None else row.article_id
     if article_id is not None:
         article = session.get(Article, article_id)
         if article is None:

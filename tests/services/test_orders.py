@@ -220,6 +220,7 @@ def test_hours_on_the_time_row_set_the_work_date_and_editing_moves_it(app):
         assert order.work_date == TODAY  # the hours did not change
         commands.update_row(row, {"quantity": "3"}, by=SYSTEM, today=later)
         assert order.work_date == later
+        assert (row.article_id, row.is_time_row, row.text) == (time_id, True, "Arbetstid, montör")
 
 
 def test_loading_the_customers_articles_adds_them_as_rows(app):
