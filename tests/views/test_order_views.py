@@ -86,7 +86,15 @@ def test_facilities_on_the_card_and_disabled_facilities(app, as_admin):
                           data={"name": "Pannrum", "postcode": "114 55", "city": "Stockholm"})
     assert saved.status_code == 302 and saved.location.endswith(f"/customers/{customer_id}#facilities")
     with ctx(app):
-        assert [(f.name, f.postcode) for f in db.session.execute(select(Facility)).scalars()] == [("Pannrum", "11455")]
+        [facility] = db.session.execute(select(Facility)).scalars().all()
+        assert (facility.name, facility.postcode) == ("Pannrum", "11455")
+        facility_id = facility.id
+    card = as_admin.get(f"/customers/{customer_id}").get_data(as_text=True)
+    link = f"/orders/add?customer={customer_id}&amp;facility={facility_id}&amp;kind=work_order"
+    assert link in card  # *Lägg till* from the facility: customer and facility filled in
+    form = as_admin.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'<option selected value="{facility_id}">Pannrum</option>' in form
+    with ctx(app):
         db.session.get(Customer, customer_id).facilities_disabled = True
         db.session.commit()
     refused = as_admin.post(f"/customers/facilities/add?_flt_0_customer={customer_id}", data={"name": "Källare"},
