@@ -257,3 +257,16 @@ def test_deleting_a_customer_takes_its_orders_along(app, as_admin):
         commands.create_order({"customer_id": customer_id, "kind": "quote"}, by=SYSTEM)
     assert as_admin.post(f"/customers/{customer_id}/delete").status_code == 302
     assert orders(app) == []
+
+
+def test_the_card_lists_only_the_orders_the_technician_may_see(app, client, auth):
+    customer_id = new_customer(app, name="Gemensam AB")
+    with ctx(app):
+        assign_technician([customer_id], app.user_ids["tech"], by=SYSTEM)
+        mine = commands.create_order({"customer_id": customer_id, "kind": "fault_report"}, by=SYSTEM).id
+        theirs = commands.create_order({"customer_id": customer_id, "kind": "fault_report",
+                                        "assigned_to_id": app.user_ids["tech2"]}, by=SYSTEM).id
+    auth.login("tech")
+    card = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert f'href="/orders/{mine}"' in card and f'href="/orders/{theirs}"' not in card
+    assert f'href="/orders/add?customer={customer_id}&amp;kind=fault_report"' in card  # Technician may create
