@@ -10,6 +10,7 @@ from .history import CustomerHistory
 from .import_job import ImportJob
 from .integrations import AccountingConflict, AccountingLink, CompanyLookupCache, IntegrationConnection
 from .notifications import Notification
+from .order import Facility, Order, OrderRow
 from .outbox import OutboxMessage
 from .portal import CustomerUser, Invitation
 from .preferences import ListPreference
@@ -37,12 +38,15 @@ __all__ = [
     "DiscountLetter",
     "DiscountLetterRow",
     "ExportJob",
+    "Facility",
     "ImportJob",
     "ListPreference",
     "Document",
     "DocumentFolder",
     "Invitation",
     "Notification",
+    "Order",
+    "OrderRow",
     "OutboxMessage",
     "NumberSequence",
     "Setting",

@@ -83,6 +83,8 @@ class Customer(Model):
     language: Mapped[str | None] = mapped_column(String(8))
     comment: Mapped[str | None] = mapped_column(Text)  # internal (F8)
     cost_centre: Mapped[str | None] = mapped_column(String(100))
+    # F25: the customer's own order number, inherited by its new orders
+    customer_order_number: Mapped[str | None] = mapped_column(String(100))
 
     # Tax reduction, ROT/RUT/green (F12)
     tax_reduction_personnummer: Mapped[str | None] = mapped_column(String(13))

@@ -43,3 +43,8 @@ RIGHT_LABELS = {
 CUSTOMER_PERMISSIONS = list(RIGHT_LABELS)
 PORTAL = "Portal"
 PORTAL_USE = "can_use"
+
+# Orders (issue 12): the same kinds of rights on their own view menu, so a role can see
+# every order, or only the orders assigned to its users, independently of customers.
+ORDER = "Order"
+ORDER_PERMISSIONS = [VIEW, VIEW_ASSIGNED, CREATE, EDIT, EDIT_ASSIGNED, DELETE]

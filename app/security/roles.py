@@ -2,10 +2,13 @@
 
 from .rights import (
     CHANGE_CUSTOMER_NUMBER,
+    CREATE,
     CUSTOMER,
     CUSTOMER_PERMISSIONS,
     DISCOUNT_LETTER,
     EDIT_ASSIGNED,
+    ORDER,
+    ORDER_PERMISSIONS,
     PORTAL,
     PORTAL_USE,
     UPLOAD,
@@ -20,18 +23,24 @@ MENU_REGISTER = "Register"
 MENU_CUSTOMERS = "Customers"
 MENU_DISCOUNT_LETTERS = "Discount letters"
 MENU_ARTICLES = "Articles"
+MENU_WORK = "Work"
+MENU_ORDERS = "Orders"
 
 _CUSTOMER_MENUS = [("menu_access", MENU_REGISTER), ("menu_access", MENU_CUSTOMERS)]
+_ORDER_MENUS = [("menu_access", MENU_WORK), ("menu_access", MENU_ORDERS)]
 
 ROLE_PERMISSIONS = {
     MANAGER: [(p, CUSTOMER) for p in CUSTOMER_PERMISSIONS if p != CHANGE_CUSTOMER_NUMBER]
     + [("can_view", DISCOUNT_LETTER), ("can_create", DISCOUNT_LETTER), ("can_delete", DISCOUNT_LETTER)]
     + [("can_list", "ArticleView"), ("can_show", "ArticleView")]
     + _CUSTOMER_MENUS
-    + [("menu_access", MENU_DISCOUNT_LETTERS), ("menu_access", MENU_ARTICLES)],
-    TECHNICIAN: [(VIEW_ASSIGNED, CUSTOMER), (EDIT_ASSIGNED, CUSTOMER), (UPLOAD, CUSTOMER)] + _CUSTOMER_MENUS,
+    + [("menu_access", MENU_DISCOUNT_LETTERS), ("menu_access", MENU_ARTICLES)]
+    + [(p, ORDER) for p in ORDER_PERMISSIONS] + _ORDER_MENUS,
+    # a technician works on the orders assigned to it, and files new ones for its customers
+    TECHNICIAN: [(VIEW_ASSIGNED, CUSTOMER), (EDIT_ASSIGNED, CUSTOMER), (UPLOAD, CUSTOMER)] + _CUSTOMER_MENUS
+    + [(VIEW_ASSIGNED, ORDER), (EDIT_ASSIGNED, ORDER), (CREATE, ORDER)] + _ORDER_MENUS,
     READ_ONLY: [(VIEW, CUSTOMER), ("can_view", DISCOUNT_LETTER)]
-    + _CUSTOMER_MENUS
+    + _CUSTOMER_MENUS + [(VIEW, ORDER)] + _ORDER_MENUS
     + [("menu_access", MENU_DISCOUNT_LETTERS)],
     CUSTOMER_USER: [(PORTAL_USE, PORTAL)],
 }

@@ -270,3 +270,20 @@ def email_local(rng: random.Random, first: str, last: str) -> str:
 
 
 # --- Register data ----------------------------------------------------------------------
+
+# -- the customer's orders (issue 12) ------------------------------------------------------
+
+FACILITY_NAMES = ("Pannrum", "Fläktrum", "Undercentral", "Tvättstuga", "Garage", "Kontor plan 2", "Lager",
+                  "Butik", "Verkstad", "Skola hus A", "Skola hus B", "Förskola", "Kök", "Takvåning")
+ORDER_KIND_WEIGHTS = (("work_order", 35), ("service_order", 30), ("fault_report", 20), ("quote", 15))
+ORDER_STATUS_WEIGHTS = (("new", 25), ("started", 20), ("ready_for_invoicing", 15), ("invoiced", 30),
+                        ("cancelled", 10))
+ORDER_DESCRIPTIONS = {
+    "work_order": ("Byte av cirkulationspump", "Installation av laddbox", "Injustering av värmesystem",
+                   "Montering av solceller", "Flytt av radiator"),
+    "service_order": ("Årlig service värmepump", "Filterbyte enligt avtal", "OVK-besiktning",
+                      "Service ventilationsaggregat"),
+    "fault_report": ("Ingen värme i lägenhet 1102", "Läckage vid expansionskärl", "Larm på ventilationsaggregat",
+                     "Kallt i trapphus", "Missljud från fläkt"),
+    "quote": ("Offert byte av värmepump", "Offert laddboxar till garage", "Offert solcellsanläggning"),
+}

@@ -20,6 +20,7 @@ from ..models.article import CustomerArticle
 from ..models.custom_fields import CustomFieldValue
 from ..models.customer import Address, Contact, Customer
 from ..models.history import CustomerHistory
+from ..models.order import Facility, Order
 from ..models.portal import CustomerUser
 
 SYSTEM = "system"
@@ -41,6 +42,9 @@ CHILD_FIELDS = {
     CustomFieldValue: ("custom_field", ("value",)),
     CustomerArticle: ("article", ("article_id", "quantity", "kind")),
     CustomerUser: ("customer_user", ("user_id", "can_edit_details", "can_see_documents")),
+    # the customer's orders: created (number and kind), status changes and assignment
+    Order: ("order", ("number", "kind", "status", "assigned_to_id")),
+    Facility: ("facility", ("name", "street", "postcode", "city", "customer_order_number")),
 }
 
 

@@ -14,6 +14,7 @@ from ..models.custom_fields import CustomFieldDefinition
 from ..models.history import CustomerHistory
 from . import customer_fields as registry
 from .identity import mask_personnummer
+from .orders import KIND_LABELS, STATUS_LABELS
 
 PAGE_SIZE = 25
 RECORD_LABELS = {
@@ -23,6 +24,8 @@ RECORD_LABELS = {
     "custom_field": _l("Custom field"),
     "article": _l("Customer article"),
     "customer_user": _l("Customer user"),
+    "order": _l("Customer order"),
+    "facility": _l("Facility"),
 }
 ACTION_LABELS = {"insert": _l("Added"), "update": _l("Changed"), "delete": _l("Deleted")}
 CHILD_FIELD_LABELS = {
@@ -41,6 +44,9 @@ CHILD_FIELD_LABELS = {
     "user_id": _l("Login"),
     "can_edit_details": _l("May change the details"),
     "can_see_documents": _l("May see documents"),
+    "number": _l("No."),
+    "status": _l("Status"),
+    "customer_order_number": _l("Customer's order number"),
 }
 BOOLEAN_FIELDS = {
     "facilities_disabled", "facility_required", "cost_centre_required", "always_invoice", "active",
@@ -94,6 +100,10 @@ def history_page(customer_id: int, page: int = 1, session=None,
             return ""
         if field in choice_labels:
             return choice_labels[field].get(raw, raw)
+        if field == "status" and raw in STATUS_LABELS:
+            return str(STATUS_LABELS[raw])
+        if field == "kind" and raw in KIND_LABELS:
+            return str(KIND_LABELS[raw])
         if field in BOOLEAN_FIELDS:
             return str(_l("Yes")) if raw == "1" else str(_l("No"))
         if field == "assigned_to_id":

@@ -53,3 +53,7 @@ def absolute(path: str) -> str:
     if not base:
         raise Invalid({"public_url": NO_PUBLIC_URL})
     return f"{base}{path}"
+
+
+def order(order_id: int) -> str:
+    return _url("OrderView.show", pk=order_id)

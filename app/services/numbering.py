@@ -132,3 +132,42 @@ def next_customer_numbers(session, settings, count: int, at_least: int = 0, avoi
         taken = set(session.execute(select(Customer.customer_number).where(Customer.customer_number.in_(block))).scalars())
         numbers += [n for n in block if n not in taken and n not in avoid]
     raise ValueError(_l("No free customer number could be found."))
+
+
+# -- order numbers (issue 12): one series per kind ------------------------------------------
+
+
+def order_sequence(kind: str) -> str:
+    return f"order_{kind}"
+
+
+def next_order_number(session, kind: str) -> str:
+    """The next number of `kind`'s series, taken inside the caller's transaction.
+
+    Same locking as customer numbers: the UPDATE … RETURNING holds the sequence row
+    (PostgreSQL) or the database (SQLite) until the commit, so simultaneous creations never
+    share a number; the unique (kind, number) constraint backs it up.
+    """
+    from ..models.order import Order
+
+    name = order_sequence(kind)
+    for _ in range(3):
+        taken = session.execute(
+            update(NumberSequence).where(NumberSequence.name == name)
+            .values(next_value=NumberSequence.next_value + 1).returning(NumberSequence.next_value)
+        ).scalar()
+        if taken is not None:
+            return str(taken - 1)
+        numbers = session.execute(
+            select(Order.number).where(Order.kind == kind)
+            .order_by(func.length(Order.number).desc(), Order.number.desc()).limit(50)
+        ).scalars()
+        highest = next((int(n) for n in numbers if n.isdigit()), 0)
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(insert(NumberSequence).values(name=name, next_value=highest + 1)
+                        .on_conflict_do_nothing(index_elements=["name"]))
+    raise ValueError(_l("No free order number could be found."))

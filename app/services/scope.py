@@ -21,9 +21,10 @@ from sqlalchemy import and_, false, select
 
 from ..extensions import db
 from ..models.customer import Customer
+from ..models.order import Order
 from ..models.portal import CustomerUser
 from ..security.access import current_actor, holds, is_system
-from ..security.rights import EDIT, EDIT_ASSIGNED, PORTAL, PORTAL_USE, VIEW, VIEW_ASSIGNED
+from ..security.rights import CUSTOMER, EDIT, EDIT_ASSIGNED, ORDER, PORTAL, PORTAL_USE, VIEW, VIEW_ASSIGNED
 
 
 def portal_link(user) -> CustomerUser | None:
@@ -36,11 +37,11 @@ def portal_link(user) -> CustomerUser | None:
     return cache[user.id]
 
 
-def _staff_condition(user, everything: str, assigned: str):
-    if holds(user, everything):
+def _staff_condition(user, everything: str, assigned: str, view_menu: str = CUSTOMER, column=None):
+    if holds(user, everything, view_menu=view_menu):
         return None
-    if holds(user, assigned):
-        return Customer.assigned_to_id == user.id
+    if holds(user, assigned, view_menu=view_menu):
+        return (Customer.assigned_to_id if column is None else column) == user.id
     return false()
 
 
@@ -114,3 +115,57 @@ def customer_ids_in_scope(ids, user, for_edit: bool, session=None) -> list[int]:
     session = session or db.session
     wanted = [int(i) for i in (ids or []) if str(i).isdigit() and len(str(i)) < 19][:10_000]
     return list(session.execute(scoped(select(Customer.id).where(Customer.id.in_(wanted)), user, for_edit)).scalars())
+
+
+# -- orders ----------------------------------------------------------------------------
+
+
+def order_scope_condition(user, for_edit: bool = False):
+    """A WHERE clause on Order for the orders `user` may see (or change); None: all.
+
+    The order rights (view menu "Order") decide: View sees every order, "View only assigned"
+    the orders assigned to the user; changing needs Edit or "Edit only assigned" on top of
+    seeing. Customer users (portal) see no orders here.
+    """
+    if is_system(user):
+        return None
+    if user is None or getattr(user, "is_anonymous", False) or not getattr(user, "is_active", True):
+        return false()
+    if portal_link(user) is not None:
+        return false()
+    view = _staff_condition(user, VIEW, VIEW_ASSIGNED, ORDER, Order.assigned_to_id)
+    if not for_edit:
+        return view
+    edit = _staff_condition(user, EDIT, EDIT_ASSIGNED, ORDER, Order.assigned_to_id)
+    if view is None:
+        return edit
+    return view if edit is None else and_(view, edit)
+
+
+def orders_scoped(query, user, for_edit: bool = False):
+    condition = order_scope_condition(user, for_edit)
+    return query if condition is None else query.where(condition)
+
+
+class OrderScope(BaseFilter):
+    """The order row rule as a FAB filter (on Order's "id")."""
+
+    name = _l("Visible orders")
+    arg_name = None
+
+    def apply(self, query, value):
+        user, for_edit = value if value else (current_actor(), False)
+        condition = order_scope_condition(user, for_edit)
+        return query if condition is None else query.where(condition)
+
+
+def get_order(order_id, user, for_edit: bool = False, session=None):
+    """The order if `user` may see it (or change it), else None."""
+    try:
+        order_id = int(order_id)
+    except (TypeError, ValueError):
+        return None
+    if not -2**31 <= order_id < 2**31:
+        return None
+    session = session or db.session
+    return session.execute(orders_scoped(select(Order).where(Order.id == order_id), user, for_edit)).scalar()

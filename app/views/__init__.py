@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 
-from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
+from ..security.roles import (
+    MENU_ARTICLES,
+    MENU_CUSTOMERS,
+    MENU_DISCOUNT_LETTERS,
+    MENU_ORDERS,
+    MENU_REGISTER,
+    MENU_WORK,
+)
 from .background import BackgroundJobsView
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
@@ -10,6 +17,7 @@ from .documents import DocumentView
 from .import_export import ImportExportView
 from .integrations import CompanyLookupView, IntegrationsView
 from .notifications import NotificationView
+from .orders import FacilityInlineView, OrderView
 from .portal import InvitationView, PortalView
 from .registers import ArticleView, CustomFieldView, DiscountLetterRowView, DiscountLetterView
 from .settings import SettingsView
@@ -17,11 +25,14 @@ from .settings import SettingsView
 
 def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(ImportExportView)  # upload register, export, list columns (F22–F24)
-    for related in (ContactInlineView, AddressInlineView, CustomerArticleInlineView):  # the card's related views
+    for related in (ContactInlineView, AddressInlineView, CustomerArticleInlineView, FacilityInlineView):
         appbuilder.add_view_no_menu(related)
     appbuilder.add_view(
         CustomerView, MENU_CUSTOMERS, label=_l("Customers"), icon="fa-users",
         category=MENU_REGISTER, category_label=_l("Customer register"),
+    )
+    appbuilder.add_view(
+        OrderView, MENU_ORDERS, label=_l("Orders"), icon="fa-wrench", category=MENU_WORK, category_label=_l("Work"),
     )
     appbuilder.add_view(
         DiscountLetterView, MENU_DISCOUNT_LETTERS, label=_l("Discount letters"), icon="fa-percent",

@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models.article import CUSTOMER_ARTICLE_KINDS, SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
 from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Customer
 from ..models.discount import DiscountLetter
+from ..models.order import ORDER_KINDS
 from ..security.access import current_actor, requires, user_can
 from ..security.rights import (
     ASSIGN,
@@ -58,6 +59,7 @@ from .command_views import CommandInterface, FormFactory, ServiceForm
 from .customer_card import CustomerCardMixin
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .forms import ConfirmForm, CustomerArticleForm, ServiceCheckedSelect, customer_form_class, form_sections
+from .orders import FacilityInlineView, card_orders
 
 ADDRESS_TITLES = {
     INVOICE: _l("Invoice address"),
@@ -168,7 +170,7 @@ class CustomerView(CustomerCardMixin, ModelView):
     list_columns = show_columns = add_columns = edit_columns = ["name"]
     search_columns = order_columns = []
 
-    related_views = [ContactInlineView, AddressInlineView, CustomerArticleInlineView]
+    related_views = [ContactInlineView, AddressInlineView, CustomerArticleInlineView, FacilityInlineView]
 
     # -- list (F21–F23) ------------------------------------------------------------------
     @expose("/list/")
@@ -244,6 +246,7 @@ class CustomerView(CustomerCardMixin, ModelView):
             display_name=rules.display_name(customer, settings),
             title=customer.name,
             **self.card_extras(customer),
+            **card_orders(customer),
         )
 
     # -- add / edit / delete (FAB's flow, our form and commands) -------------------------
@@ -271,6 +274,9 @@ class CustomerView(CustomerCardMixin, ModelView):
             customer_id = g.pop("saved_customer_id", None)
             if customer_id is None:
                 return redirect(url_for(".add"))
+            kind = request.args.get("for_order")
+            if kind in ORDER_KINDS:  # "+ Skapa kund" from the order form (F16): back to it, customer chosen
+                return redirect(url_for("OrderView.add", customer=customer_id, kind=kind))
             return redirect(url_for(".show", pk=customer_id))
         form = widgets["add"].template_args["form"]
         self._label_identity(form)

@@ -27,6 +27,10 @@ ANY_EDIT = (r.EDIT, r.EDIT_ASSIGNED)
 #                                    `full` is the right that reaches every row
 #   ("admin",)                       FAB administration: Admin only
 #   ("portal",)                      customer users only
+#   ("olist", perms)                 any of perms on Order; no row
+#   ("orow", perms, scope)           any of perms on Order, then the order must be in the user's order
+#                                    scope: all orders with View, the ones assigned to the user with
+#                                    "View only assigned" ("edit": and Edit / "Edit only assigned")
 #   ("skip", why)                    not called here, tested elsewhere
 RULES = {
     "HomeView.index": ("public",),  # only redirects to the register (or the portal)
@@ -43,12 +47,26 @@ RULES = {
     "CustomerView.customer_user_add": ("row", (r.CREATE_CUSTOMER_USER,), "view"),
     "CustomerView.customer_user_rights": ("row", (r.CHANGE_CUSTOMER_USER_RIGHTS,), "view"),
     "CustomerView.customer_user_delete": ("row", (r.DELETE_CUSTOMER_USER,), "view"),
-    **{f"{view}.{method}": spec for view in ("ContactInlineView", "AddressInlineView", "CustomerArticleInlineView")
+    **{f"{view}.{method}": spec for view in ("ContactInlineView", "AddressInlineView", "CustomerArticleInlineView",
+                                             "FacilityInlineView")
        for method, spec in (("add", ("row", ANY_EDIT, "edit")), ("edit", ("row", ANY_EDIT, "edit")),
                             ("delete", ("row", ANY_EDIT, "edit")), ("list", ("row", ANY_VIEW, "view")),
                             ("show", ("row", ANY_VIEW, "view")), ("action", ("gone",)), ("action_post", ("gone",)),
                             ("download", ("gone",)))},
     "CustomerArticleInlineView.edit": ("gone",),  # a customer article is added or removed, not edited
+    "OrderView.list": ("olist", ANY_VIEW),
+    "OrderView.add": ("olist", (r.CREATE,)),
+    "OrderView.show": ("orow", ANY_VIEW, "view"),
+    "OrderView.edit": ("orow", ANY_EDIT, "edit"),
+    "OrderView.delete": ("orow", (r.DELETE,), "view"),
+    "OrderView.status": ("orow", ANY_EDIT, "edit"),
+    "OrderView.row_add": ("orow", ANY_EDIT, "edit"),
+    "OrderView.row_edit": ("orow", ANY_EDIT, "edit"),
+    "OrderView.row_delete": ("orow", ANY_EDIT, "edit"),
+    "OrderView.load_articles": ("orow", ANY_EDIT, "edit"),
+    "OrderView.download": ("gone",),
+    "OrderView.action": ("gone",),
+    "OrderView.action_post": ("gone",),
     "DocumentView.index": ("row", ANY_VIEW, "view"),
     "DocumentView.download": ("row", ANY_VIEW, "view"),
     "DocumentView.preview": ("row", ANY_VIEW, "view"),
@@ -149,6 +167,7 @@ def test_every_route_is_classified(bare_app):
 # -- the people --------------------------------------------------------------
 
 SINGLE_RIGHTS = list(r.CUSTOMER_PERMISSIONS)
+SINGLE_ORDER_RIGHTS = list(r.ORDER_PERMISSIONS)
 
 
 def make_users(app):
@@ -161,6 +180,12 @@ def make_users(app):
             sm.add_permission_role(role, sm.find_permission_view_menu(permission, r.CUSTOMER))
             user = sm.add_user(f"only_{permission}", "Only", permission, f"{permission}@exempel.se", [role],
                                password=PASSWORD)
+            people[role.name] = user.username
+        for permission in SINGLE_ORDER_RIGHTS:
+            role = sm.add_role(f"Only order {permission}")
+            sm.add_permission_role(role, sm.find_permission_view_menu(permission, r.ORDER))
+            user = sm.add_user(f"only_order_{permission}", "Only", permission, f"order.{permission}@exempel.se",
+                               [role], password=PASSWORD)
             people[role.name] = user.username
         return people
 
@@ -201,7 +226,21 @@ def seed_rows(app, username) -> dict:
                            "address_id": customer.address("visiting").id, "article_id": article_id,
                            "link_id": link.id, "kind": "visiting", "token": token}
             rows[which].update(seed_documents(customer))
+            rows[which].update(seed_order(customer, user_id if which == "own" else None))
     return rows
+
+
+def seed_order(customer, assigned_to_id) -> dict:
+    """An order of the customer with one row and a facility; "own" orders are assigned to the user."""
+    from app.commands import orders as order_commands
+    from app.models import Order
+
+    order = order_commands.create_order({"customer_id": customer.id, "kind": "work_order"}, by=SYSTEM)
+    line = order_commands.add_row(order, {"text": "Resa", "quantity": "1", "unit_price": "100"}, by=SYSTEM)
+    facility = order_commands.save_facility(customer, {"name": "Pannrum"}, by=SYSTEM)
+    db.session.get(Order, order.id).assigned_to_id = assigned_to_id  # also a customer user (not assignable)
+    db.session.commit()
+    return {"order_id": order.id, "line_id": line.id, "facility_id": facility.id}
 
 
 def seed_documents(customer) -> dict:
@@ -215,8 +254,8 @@ def seed_documents(customer) -> dict:
 
 # Which seeded row a route's `pk` is, and the query a related view's add/list needs.
 ROW_KEYS = {"CustomerView": "customer_id", "ContactInlineView": "contact_id", "AddressInlineView": "address_id",
-            "CustomerArticleInlineView": "row_id"}
-CHILD_VIEWS = ("ContactInlineView", "AddressInlineView", "CustomerArticleInlineView")
+            "CustomerArticleInlineView": "row_id", "FacilityInlineView": "facility_id", "OrderView": "order_id"}
+CHILD_VIEWS = ("ContactInlineView", "AddressInlineView", "CustomerArticleInlineView", "FacilityInlineView")
 
 
 def is_row_route(rule) -> bool:
@@ -249,6 +288,11 @@ POST_DATA = {
     "AddressInlineView.add": {"street": "Ny väg 1", "city": "Solna"},
     "AddressInlineView.edit": {"street": "Ändrad väg 1", "city": "Solna"},
     "CustomerArticleInlineView.add": {"kind": "service", "quantity": "1"},
+    "FacilityInlineView.add": {"name": "Ny anläggning"},
+    "FacilityInlineView.edit": {"name": "Ändrad anläggning"},
+    "OrderView.status": {"status": "started"},
+    "OrderView.row_add": {"text": "Ny rad", "quantity": "1"},
+    "OrderView.row_edit": {"quantity": "2"},
 }
 
 
@@ -273,6 +317,19 @@ def expected(app, rule_spec, held: set, which: str, is_portal: bool) -> set:
         return {"ok"} if is_portal else ({404} if admin else {403})
     if kind == "list":
         return {"ok"} if has(*rule_spec[1]) else {403}
+
+    def has_order(*perms):
+        return admin or any((p, r.ORDER) in held for p in perms)
+
+    if kind == "olist":
+        return {"ok"} if has_order(*rule_spec[1]) else {403}
+    if kind == "orow":
+        if not has_order(*rule_spec[1]):
+            return {403}
+        visible = has_order(r.VIEW) or (has_order(r.VIEW_ASSIGNED) and which == "own")
+        if rule_spec[2] == "edit":
+            visible = visible and (has_order(r.EDIT) or (has_order(r.EDIT_ASSIGNED) and which == "own"))
+        return {"ok"} if visible else {404}
     if kind == "row":
         perms, scope = rule_spec[1], rule_spec[2]
         if not has(*perms):
@@ -301,6 +358,7 @@ def check_user(app, username, is_portal=False):
     failures = []
     # destructive routes last, so the rows exist for the others
     ordered = sorted(routes(app), key=lambda item: (item[0].endpoint == "CustomerView.delete",
+                                                    item[0].endpoint == "OrderView.delete",
                                                     "delete" in item[0].rule, item[0].rule))
     for rule, methods in ordered:
         spec = rule_for(rule.endpoint)
