@@ -134,6 +134,8 @@ class Config:
     # How often beat looks for interrupted or lost jobs, and delivers the outbox (seconds).
     BACKGROUND_RECOVER_EVERY = float(os.environ.get("BACKGROUND_RECOVER_EVERY", "30"))
     OUTBOX_DELIVER_EVERY = float(os.environ.get("OUTBOX_DELIVER_EVERY", "30"))
+    # Seconds between pulls of the changes made in Fortnox / Visma eAccounting (beat).
+    ACCOUNTING_PULL_EVERY = float(os.environ.get("ACCOUNTING_PULL_EVERY", "300"))
     # Outbox: a failed message waits 2**attempts * this many seconds (at most 6 hours).
     OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))

@@ -38,9 +38,12 @@ def create_app(config=None) -> Flask:
     csrf.init_app(app)  # before AppBuilder, so FAB can exempt its API blueprints
 
     from .database import install_engine_hooks
+    from .services import accounting_outbox
     from .services.history import install_history_hook
 
     install_history_hook()
+    accounting_outbox.install_accounting_hook()  # after history: one customer change, one outbox row
+    accounting_outbox.register()
 
     with app.app_context():
         install_engine_hooks(db.engine)

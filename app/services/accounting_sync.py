@@ -196,17 +196,72 @@ def push_customer(provider: str, snapshot: CustomerSnapshot, *, client=None) -> 
     return PushResult(provider, snapshot.customer_number, remote_id, created, overwrote)
 
 
-def deliver_customer(provider: str, snapshot: CustomerSnapshot, *, client=None) -> DeliveryOutcome:
-    """`push_customer` for an outbox worker: never raises for the provider's answers, says what to do."""
+def renumber_link(provider: str, previous_number: str, snapshot: CustomerSnapshot, *, client=None) -> None:
+    """The customer was renumbered here (F1). Visma: the link moves, and the push renames the same
+    record. Fortnox cannot change a customer number: the push creates the customer under the new
+    number, and the record under the old one is made inactive here (and unlinked)."""
+    link = _link(provider, previous_number)
+    if provider == VISMA:
+        if link is not None and _link(provider, snapshot.customer_number) is None:
+            link.customer_number = snapshot.customer_number
+            db.session.commit()
+        return
+    deactivate_customer(provider, previous_number, client=client)
+
+
+def deactivate_customer(provider: str, customer_number: str, *, client=None) -> bool:
+    """Make the customer inactive at the provider (it was deleted or renumbered here); False when
+    the provider does not have it."""
+    client = client or connections.client_for(provider)
+    if provider == FORTNOX:
+        if client.get_customer(customer_number) is None:
+            return False
+        saved = client.update_customer(customer_number, {"Active": False})
+    else:
+        link = _link(provider, customer_number)
+        remote = client.get_customer(link.remote_id) if link else None
+        remote = remote or client.find_customer(customer_number)
+        if remote is None:
+            return False
+        saved = client.update_customer(remote["Id"], {**remote, "IsActive": False})
+    # Linked with what the provider saved, so the next pull knows this change for our own.
+    _save_link(provider, customer_number, _remote_id(provider, saved), mapping.fingerprint(saved, _keys(provider)))
+    db.session.commit()
+    return True
+
+
+def _outcome(provider: str, what: str, work: Callable) -> DeliveryOutcome:
     try:
-        result = push_customer(provider, snapshot, client=client)
+        result = work()
     except IntegrationError as exc:
         db.session.rollback()
         connections.record_error(provider, exc)
-        log.info("%s push of %s: %s (%s)", provider, snapshot.customer_number, exc.message, exc.detail)
+        log.info("%s push of %s: %s (%s)", provider, what, exc.message, exc.detail)
         return DeliveryOutcome(Delivery.RETRY if exc.retryable else Delivery.REJECTED, exc.message)
     connections.record_success(provider)
-    return DeliveryOutcome(Delivery.DELIVERED, result=result)
+    return DeliveryOutcome(Delivery.DELIVERED, result=result if isinstance(result, PushResult) else None)
+
+
+def deliver_deactivation(provider: str, customer_number: str, *, client=None) -> DeliveryOutcome:
+    """A customer deleted here becomes inactive at the provider (for an outbox worker)."""
+    return _outcome(provider, customer_number, lambda: deactivate_customer(provider, customer_number, client=client))
+
+
+def deliver_customer(provider: str, snapshot: CustomerSnapshot, *, client=None,
+                     previous_number: str | None = None) -> DeliveryOutcome:
+    """`push_customer` for an outbox worker: never raises for the provider's answers, says what to do.
+    `previous_number`: the customer was renumbered since the provider last heard of it."""
+    def work():
+        if previous_number and previous_number != snapshot.customer_number:
+            if provider == VISMA:
+                renumber_link(provider, previous_number, snapshot, client=client)
+                return push_customer(provider, snapshot, client=client)
+            result = push_customer(provider, snapshot, client=client)
+            renumber_link(provider, previous_number, snapshot, client=client)
+            return result
+        return push_customer(provider, snapshot, client=client)
+
+    return _outcome(provider, snapshot.customer_number, work)
 
 
 # -- pull ------------------------------------------------------------------------------------
@@ -387,3 +442,16 @@ def enabled_providers() -> list[str]:
                 connections.is_configured(provider, current_app.config):
             result.append(provider)
     return result
+
+
+def remote_change(provider: str, record: dict) -> RemoteChange:
+    """A provider's record as a change to apply (the initial sync's "create here")."""
+    number = str(record.get("CustomerNumber") or "")
+    return RemoteChange(provider, number, _remote_id(provider, record), _from_remote(provider, record),
+                        mapping.fingerprint(record, _keys(provider)), _link(provider, number) is None)
+
+
+def link_applied(change: RemoteChange) -> None:
+    """After applying `change` here: linked, agreed on what the provider has (commits)."""
+    _save_link(change.provider, change.customer_number, change.remote_id, change.fingerprint)
+    db.session.commit()
