@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import datetime
 import json
+from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, func, insert, select, update
@@ -217,14 +218,30 @@ def has_unsynced_changes(session, provider: str, customer_id: int) -> bool:
         OutboxMessage.status.in_((PENDING, FAILED)))).scalar())
 
 
-def troubled(session, provider: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+@dataclass(frozen=True)
+class Troubled:
+    id: int
+    customer_number: str
+    name: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime.datetime
+
+
+def troubled(session, provider: str | None = None, limit: int = 200) -> list[Troubled]:
     """Failed rows and rows delayed by a failed attempt, oldest first (the status list)."""
     query = select(OutboxMessage).where(
         OutboxMessage.kind == KIND, OutboxMessage.status.in_((PENDING, FAILED)),
         (OutboxMessage.status == FAILED) | (OutboxMessage.attempts > 0))
     if provider:
         query = query.where(OutboxMessage.recipient == provider)
-    return list(session.execute(query.order_by(OutboxMessage.id).limit(limit)).scalars())
+    result = []
+    for m in session.execute(query.order_by(OutboxMessage.id).limit(limit)).scalars():
+        body = json.loads(m.body or "{}")
+        result.append(Troubled(m.id, m.subject, (body.get("snapshot") or {}).get("name", ""), m.status, m.attempts,
+                               m.last_error, m.next_attempt_at))
+    return result
 
 
 # -- delivery (the outbox worker, `flask outbox deliver`, `flask integrations sync`) -------------

@@ -455,3 +455,55 @@ def link_applied(change: RemoteChange) -> None:
     """After applying `change` here: linked, agreed on what the provider has (commits)."""
     _save_link(change.provider, change.customer_number, change.remote_id, change.fingerprint)
     db.session.commit()
+
+
+# -- the administrator's list of conflicts ---------------------------------------------------
+SNAPSHOT_LABELS = {
+    "name": _l("Name"), "customer_type": _l("Customer type"), "identity_number": _l("Organisation number / personnummer"),
+    "prices_include_vat": _l("Prices including VAT"), "active": _l("Active"),
+    "invoice_address": _l("Invoice address"), "visiting_address": _l("Visiting address"),
+    "postal_address": _l("Postal address"), "email": _l("E-mail"), "phone": _l("Phone"),
+    "your_reference": _l("Your reference"),
+}
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: int
+    provider: str
+    customer_number: str
+    detected_at: datetime.datetime
+    differences: list  # (label, ours, theirs)
+
+
+def _shown(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values() if v)
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value or "")
+
+
+def open_conflicts(provider: str | None = None, limit: int = 200) -> list[ConflictView]:
+    """Unreviewed conflicts, newest first, with the fields that differ."""
+    query = select(AccountingConflict).where(AccountingConflict.resolved.is_(False))
+    if provider:
+        query = query.where(AccountingConflict.provider == provider)
+    result = []
+    for row in db.session.execute(query.order_by(AccountingConflict.id.desc()).limit(limit)).scalars():
+        differences = [(label, _shown(row.ours.get(key)), _shown(row.theirs.get(key)))
+                       for key, label in SNAPSHOT_LABELS.items()
+                       if _shown(row.ours.get(key)) != _shown(row.theirs.get(key))
+                       and not (row.provider == VISMA and key in ("visiting_address", "prices_include_vat"))]
+        result.append(ConflictView(row.id, row.provider, row.customer_number, row.detected_at, differences))
+    return result
+
+
+def resolve_conflict(conflict_id: int) -> bool:
+    """An administrator has reviewed the conflict: off the list (kept in the table)."""
+    row = db.session.get(AccountingConflict, int(conflict_id))
+    if row is None or row.resolved:
+        return False
+    row.resolved = True
+    db.session.commit()
+    return True

@@ -2,7 +2,6 @@
 the fake Fortnox / Visma over HTTP, changes made there come back through the commands, and
 outages delay records without losing any."""
 
-import io
 import json
 
 from sqlalchemy import select
@@ -112,3 +111,176 @@ def test_an_import_queues_every_customer_and_visma_gets_them_too(app, fake_fortn
     # again, unchanged: an import that changes nothing sends nothing
     do_import(app, csv_bytes([header, *data]), mode="update")
     assert {r[2] for r in rows(app)} == {"sent"} and len(rows(app)) == 4
+
+
+def customer_with(app, **raw) -> tuple[int, str]:
+    customer_id = new_customer(app, **raw)
+    with ctx(app):
+        return customer_id, db.session.get(Customer, customer_id).customer_number
+
+
+def edit(app, customer_id: int, **values) -> None:
+    from app.commands import update_customer
+    from app.security.access import SYSTEM
+
+    with ctx(app):
+        update_customer(db.session.get(Customer, customer_id), values, by=SYSTEM)
+
+
+def sync_once(app, expect: int = 0) -> str:
+    result = app.test_cli_runner().invoke(args=["integrations", "sync", "--once"])
+    assert result.exit_code == expect, result.output
+    return result.output
+
+
+def test_a_change_made_in_fortnox_comes_back_with_history_fortnox(app, fake_fortnox):
+    connect(app, "fortnox")
+    customer_id, number = customer_with(app, name="Hemma AB", invoice_city="Lund")
+    deliver(app)
+    fake_fortnox.edit_customer(number, Name="Ändrad i Fortnox AB", City="Malmö", Email="info@andrad.se",
+                               YourReference="Per Persson", VisitingAddress="Torget 1", VisitingCity="Malmö")
+    output = sync_once(app)
+    assert "fortnox: applied 1, conflicts 0" in output
+    with ctx(app):
+        customer = db.session.get(Customer, customer_id)
+        assert (customer.name, customer.address("invoice").city, customer.address("visiting").street) == (
+            "Ändrad i Fortnox AB", "Malmö", "Torget 1")
+        assert (customer.main_contact.name, customer.main_contact.email) == ("Per Persson", "info@andrad.se")
+        authors = {(h.field, h.changed_by) for h in db.session.execute(
+            select(CustomerHistory).where(CustomerHistory.customer_id == customer_id,
+                                          CustomerHistory.action == "update")).scalars()}
+    assert ("name", "Fortnox") in authors
+    # not sent back to Fortnox (it has it), and the next pull sees nothing new
+    assert [r[2] for r in rows(app)] == ["sent"]
+    assert "fortnox: applied 0, conflicts 0" in sync_once(app)
+
+
+def test_a_customer_changed_on_both_sides_keeps_ours_and_is_listed(app, as_admin, fake_fortnox):
+    connect(app, "fortnox")
+    customer_id, number = customer_with(app, name="Båda AB", invoice_city="Lund")
+    deliver(app)
+    fake_fortnox.edit_customer(number, Name="Fortnox-namnet AB")
+    edit(app, customer_id, name="Vårt namn AB")
+    sync_once(app)
+    assert fake_fortnox.customers[number]["Name"] == "Vårt namn AB"
+    with ctx(app):
+        assert db.session.get(Customer, customer_id).name == "Vårt namn AB"
+        conflict = db.session.execute(select(AccountingConflict)).scalar_one()
+        assert (conflict.customer_number, conflict.ours["name"], conflict.theirs["name"]) == (
+            number, "Vårt namn AB", "Fortnox-namnet AB")
+    page = as_admin.get("/integrations/").get_data(as_text=True)
+    assert "Fortnox-namnet AB" in page and "Vårt namn AB" in page
+
+
+def test_5xx_429_and_an_expired_token_delay_records_and_lose_none(app, fake_fortnox):
+    app.config["OUTBOX_RETRY_BASE_SECONDS"] = 0
+    connect(app, "fortnox")
+    fake_fortnox.inject(503, 500, 503, 502)  # more than the client's own four attempts
+    first_id, first = customer_with(app, name="Första AB")
+    deliver(app)
+    with ctx(app):
+        message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "accounting")).scalar_one()
+        assert (message.status, message.attempts) == ("pending", 1)
+        assert "Fortnox" in message.last_error
+    assert first not in fake_fortnox.customers
+    deliver(app)
+    assert fake_fortnox.customers[first]["Name"] == "Första AB"
+
+    fake_fortnox.expire_access_tokens()
+    edit(app, first_id, name="Första Ändrad AB")
+    deliver(app)
+    assert fake_fortnox.customers[first]["Name"] == "Första Ändrad AB"
+    assert [e for e in fake_fortnox.requests_to("POST", "/oauth-v1/token")
+            if e["form"].get("grant_type") == "refresh_token"]
+
+    fake_fortnox.rate_limit = (3, 1.0)
+    numbers = [customer_with(app, name=f"Kund {i} AB")[1] for i in range(6)]
+    for _ in range(20):
+        deliver(app)
+        if all(number in fake_fortnox.customers for number in numbers):
+            break
+    assert fake_fortnox.rate_limited > 0
+    created = [c["CustomerNumber"] for c in pushed(fake_fortnox, "POST")]
+    assert sorted(created) == sorted([first, *numbers])  # each created exactly once
+    assert {r[2] for r in rows(app)} == {"sent"}
+
+
+def test_fortnox_down_for_a_while_then_everything_arrives_once_in_order(app, as_admin, fake_fortnox):
+    app.config["OUTBOX_RETRY_BASE_SECONDS"] = 0
+    connect(app, "fortnox")
+    fake_fortnox.go_down("refused")
+    a_id, a = customer_with(app, name="A AB")
+    b_id, b = customer_with(app, name="B AB")
+    edit(app, a_id, name="A två AB")
+    deliver(app)
+    page = as_admin.get("/integrations/").get_data(as_text=True)
+    assert f"<td>{a}</td>" in page and "<td>A två AB</td>" in page and f"<td>{b}</td>" in page  # listed
+    assert "Försenad" in page
+    edit(app, a_id, name="A tre AB")
+    fake_fortnox.come_back()
+    deliver(app)
+    assert [(c["CustomerNumber"], c["Name"]) for c in pushed(fake_fortnox, "POST")] == [(a, "A tre AB"),
+                                                                                       (b, "B AB")]
+    assert pushed(fake_fortnox, "PUT") == []
+
+    # A worker took A's next change and died holding it; A's later change waits behind it.
+    from app.services.outbox import _claim_next
+
+    edit(app, a_id, name="A fyra AB")
+    with ctx(app):
+        assert _claim_next(db.session, ["accounting"], set()) is not None
+    edit(app, a_id, name="A fem AB")
+    assert [r[2:] for r in rows(app)][-2:] == [("pending", "A fyra AB"), ("pending", "A fem AB")]
+    deliver(app)
+    assert pushed(fake_fortnox, "PUT") == []  # not overtaken while the first is held
+    with ctx(app):
+        held = db.session.execute(select(OutboxMessage).where(OutboxMessage.claimed_by.is_not(None))).scalar_one()
+        held.claimed_until = held.created_at  # the lease runs out
+        db.session.commit()
+    deliver(app)
+    assert [c["Name"] for c in pushed(fake_fortnox, "PUT")] == ["A fyra AB", "A fem AB"]
+    assert fake_fortnox.customers[a]["Name"] == "A fem AB"
+
+
+def test_renumbering_and_deleting_reach_fortnox(app, fake_fortnox):
+    from app.commands import change_customer_number, delete_customer
+    from app.security.access import SYSTEM
+
+    connect(app, "fortnox")
+    customer_id, number = customer_with(app, name="Numret AB", customer_number="7001")
+    deliver(app)
+    with ctx(app):
+        change_customer_number(db.session.get(Customer, customer_id), "7100", by=SYSTEM)
+    deliver(app)
+    assert (fake_fortnox.customers["7100"]["Name"], fake_fortnox.customers["7100"]["Active"]) == ("Numret AB", True)
+    assert fake_fortnox.customers["7001"]["Active"] is False  # Fortnox cannot renumber: the old one retires
+    with ctx(app):
+        delete_customer(db.session.get(Customer, customer_id), by=SYSTEM)
+    deliver(app)
+    assert fake_fortnox.customers["7100"]["Active"] is False
+    assert "applied 0" in sync_once(app)  # our own changes are not pulled back as new customers
+    with ctx(app):
+        assert db.session.execute(select(Customer)).first() is None
+
+
+def test_a_refused_record_fails_visibly_and_retry_sends_it(app, as_admin, fake_fortnox):
+    from app.services import integration_connections as connections
+
+    connect(app, "fortnox")
+    _customer_id, number = customer_with(app, name="Väntar AB")
+    with ctx(app):
+        connections.disconnect("fortnox")
+    deliver(app)
+    assert [r[2] for r in rows(app)] == ["failed"]
+    page = as_admin.get("/integrations/").get_data(as_text=True)
+    assert f"<td>{number}</td>" in page and "Misslyckad" in page
+    connect(app, "fortnox")
+    deliver(app)
+    assert number not in fake_fortnox.customers  # a failed record waits for a person
+    with ctx(app):
+        message_id = db.session.execute(select(OutboxMessage.id)).scalar()
+    done = as_admin.post("/integrations/fortnox/retry", data={"message": str(message_id)}, follow_redirects=True)
+    assert "1 ändringar skickas igen" in done.get_data(as_text=True)
+    deliver(app)
+    assert fake_fortnox.customers[number]["Name"] == "Väntar AB"
+    assert "troubled-fortnox" not in as_admin.get("/integrations/").get_data(as_text=True)
