@@ -119,10 +119,18 @@ def pull_all() -> PullRound:
 
 
 # -- initial sync ------------------------------------------------------------------------------
-def initial_sync(provider: str) -> accounting_sync.InitialSyncPlan:
-    """Link every customer both sides have under the same number; the plan lists the rest."""
+def initial_sync(provider: str, *, by) -> accounting_sync.InitialSyncPlan:
+    """Link every customer both sides have under the same number and queue ours for them (our
+    register is the master: e.g. private customers entered as companies there are corrected);
+    the plan lists the rest."""
+    require(by, CREATE)
     numbers = db.session.execute(select(Customer.customer_number)).scalars().all()
-    return accounting_sync.initial_match(provider, numbers)
+    plan = accounting_sync.initial_match(provider, numbers)
+    matched = db.session.execute(select(Customer).where(Customer.customer_number.in_(plan.matched))
+                                 .order_by(Customer.customer_number)).scalars().all()
+    with transaction(by) as session:
+        accounting_outbox.queue_customers(session, provider, matched)
+    return plan
 
 
 def push_only_here(provider: str, numbers, *, by) -> int:

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from ..models.customer import Address, Contact, Customer
 from ..models.integrations import ACCOUNTING_PROVIDERS, IntegrationConnection
-from ..models.outbox import FAILED, PENDING, OutboxMessage
+from ..models.outbox import FAILED, PENDING, SENT, OutboxMessage
 from .settings import get_settings
 
 KIND = "accounting"
@@ -126,6 +126,10 @@ def _queue(session, provider: str, customer_id: int, number: str, body: dict) ->
     """Replace the snapshot of the customer's waiting row, or add a row behind the one being sent."""
     key = ordering_key(provider, customer_id)
     connection = session.connection()
+    latest = connection.execute(select(OutboxMessage.body, OutboxMessage.status).where(
+        OutboxMessage.ordering_key == key).order_by(OutboxMessage.id.desc()).limit(1)).first()
+    if latest is not None and latest.status in (PENDING, SENT) and json.loads(latest.body or "{}") == body:
+        return  # nothing the accounting system holds has changed (an internal comment, a discount…)
     waiting = connection.execute(
         select(OutboxMessage.id, OutboxMessage.body).where(
             OutboxMessage.ordering_key == key, OutboxMessage.status.in_((PENDING, FAILED)),

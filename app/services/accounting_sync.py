@@ -145,6 +145,12 @@ def _save_link(provider: str, customer_number: str, remote_id: str, fingerprint:
 
 
 def _record_conflict(provider: str, ours: CustomerSnapshot, theirs: CustomerSnapshot) -> None:
+    """Listed once: the pull and the push that follows it may both meet the same conflict."""
+    listed = db.session.execute(select(AccountingConflict.theirs).where(
+        AccountingConflict.provider == provider, AccountingConflict.customer_number == ours.customer_number,
+        AccountingConflict.resolved.is_(False))).scalars().all()
+    if theirs.to_dict() in listed:
+        return
     db.session.add(AccountingConflict(provider=provider, customer_number=ours.customer_number,
                                       ours=ours.to_dict(), theirs=theirs.to_dict(), detected_at=utcnow()))
 
@@ -298,6 +304,9 @@ def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
             report.echoes += 1
             continue
         local = local_state(change.customer_number)
+        if link is not None and link.synced_hash is None and local is not None:
+            report.echoes += 1  # linked by the initial sync, ours not pushed yet: ours goes first
+            continue
         if local is not None and local.has_unsynced_changes:
             _record_conflict(provider, local.snapshot, change.snapshot)
             db.session.commit()

@@ -78,7 +78,7 @@ class IntegrationsView(BaseView):
         if not FlaskForm().validate_on_submit():
             abort(400)
         try:
-            plan = accounting_commands.initial_sync(provider)
+            plan = accounting_commands.initial_sync(provider, by=current_user)
         except IntegrationError as exc:
             flash(exc.message, "danger")
             return redirect(url_for(".index"))

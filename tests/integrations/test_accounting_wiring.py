@@ -284,3 +284,89 @@ def test_a_refused_record_fails_visibly_and_retry_sends_it(app, as_admin, fake_f
     deliver(app)
     assert fake_fortnox.customers[number]["Name"] == "Väntar AB"
     assert "troubled-fortnox" not in as_admin.get("/integrations/").get_data(as_text=True)
+
+
+def test_a_change_in_visma_comes_back_as_visma_and_is_not_sent_back_but_goes_to_fortnox(
+        app, fake_fortnox, fake_visma):
+    connect(app, "fortnox")
+    connect(app, "visma")
+    customer_id, number = customer_with(app, name="Vismakund AB", invoice_postcode="90325", invoice_city="Umeå")
+    deliver(app)
+    sync_once(app)  # the first pull reads everything: our own records are echoes
+    fake_visma.edit_customer(number, Name="Ändrad i Visma AB", InvoiceCity="Luleå")
+    output = sync_once(app)
+    assert "visma: applied 1, conflicts 0" in output
+    with ctx(app):
+        customer = db.session.get(Customer, customer_id)
+        assert (customer.name, customer.address("invoice").city) == ("Ändrad i Visma AB", "Luleå")
+        history = db.session.execute(select(CustomerHistory.changed_by).where(
+            CustomerHistory.customer_id == customer_id, CustomerHistory.field == "name",
+            CustomerHistory.action == "update")).scalars().all()
+    assert history == ["Visma"]
+    assert [(r[0], r[2], r[3]) for r in rows(app)][-1] == ("fortnox", "pending", "Ändrad i Visma AB")
+    assert [r[0] for r in rows(app)].count("visma") == 1  # not queued back to Visma
+    deliver(app)
+    assert fake_fortnox.customers[number]["City"] == "Luleå"
+
+
+def test_a_pull_meets_our_waiting_change_lists_one_conflict_and_keeps_ours(app, as_admin, fake_fortnox):
+    from app.commands.accounting import pull_all
+
+    connect(app, "fortnox")
+    customer_id, number = customer_with(app, name="Vänta AB")
+    deliver(app)
+    fake_fortnox.edit_customer(number, Name="Deras namn AB")
+    edit(app, customer_id, name="Vårt nya namn AB")
+    with ctx(app):
+        report = pull_all().reports["fortnox"]
+        assert report.conflicts == [number] and report.applied == []
+        assert db.session.get(Customer, customer_id).name == "Vårt nya namn AB"
+    deliver(app)  # ours goes over theirs; the same conflict is not listed twice
+    assert fake_fortnox.customers[number]["Name"] == "Vårt nya namn AB"
+    with ctx(app):
+        conflict = db.session.execute(select(AccountingConflict)).scalar_one()
+    page = as_admin.get("/integrations/").get_data(as_text=True)
+    assert "Deras namn AB" in page and "Vår (behölls)" in page
+    as_admin.post(f"/integrations/conflicts/{conflict.id}/resolve")
+    assert "Deras namn AB" not in as_admin.get("/integrations/").get_data(as_text=True)
+
+
+def test_a_change_the_accounting_system_does_not_hold_sends_nothing(app, fake_fortnox):
+    connect(app, "fortnox")
+    customer_id, _number = customer_with(app, name="Kommentar AB")
+    deliver(app)
+    edit(app, customer_id, comment="Ring före besök")
+    assert [r[2] for r in rows(app)] == ["sent"]
+
+
+def test_initial_sync_links_by_number_and_offers_the_rest(app, as_admin, fake_fortnox):
+    fake_fortnox.add_customer(CustomerNumber="3001", Name="Finns på båda Aktiebolag")
+    fake_fortnox.add_customer(CustomerNumber="3002", Name="Bara i Fortnox AB", City="Kiruna", Email="x@kiruna.se")
+    new_customer(app, name="Finns på båda AB", customer_number="3001")
+    new_customer(app, name="Bara här AB", customer_number="3003")
+    connect(app, "fortnox")
+    assert rows(app) == []  # connecting sends nothing by itself
+    page = as_admin.post("/integrations/fortnox/initial-sync").get_data(as_text=True)
+    assert "1 kunder har samma kundnummer" in page
+    assert 'value="3003"' in page and 'value="3002"' in page and 'value="3001"' not in page
+    as_admin.post("/integrations/fortnox/send-ours", data={"number": ["3003"]})
+    done = as_admin.post("/integrations/fortnox/create-theirs", data={"number": ["3002"]}, follow_redirects=True)
+    assert "1 kunder skapades från Fortnox." in done.get_data(as_text=True)
+    with ctx(app):
+        created = db.session.execute(select(Customer).where(Customer.customer_number == "3002")).scalar_one()
+        assert (created.name, created.address("invoice").city, created.main_contact.email) == (
+            "Bara i Fortnox AB", "Kiruna", "x@kiruna.se")
+        authors = set(db.session.execute(select(CustomerHistory.changed_by).where(
+            CustomerHistory.customer_id == created.id)).scalars())
+    assert authors == {"Fortnox"}
+    # ours for the matched one (our register is the master), the one sent on request; 3002 came from
+    # Fortnox and is not sent back
+    assert [(r[1], r[2]) for r in rows(app)] == [("3001", "pending"), ("3003", "pending")]
+    assert "fortnox: applied 0, conflicts 0" in sync_once(app)  # Fortnox's 3001 does not overwrite ours
+    assert fake_fortnox.customers["3003"]["Name"] == "Bara här AB"
+    assert fake_fortnox.customers["3001"]["Name"] == "Finns på båda AB"
+    assert [c["CustomerNumber"] for c in pushed(fake_fortnox, "PUT")] == ["3001"]
+    with ctx(app):
+        assert db.session.execute(select(Customer.name).where(Customer.customer_number == "3001")).scalar() == \
+            "Finns på båda AB"
+    assert "fortnox: applied 0" in sync_once(app)  # everything linked: nothing new to pull
