@@ -28,9 +28,11 @@ import contextlib
 import contextvars
 import datetime
 import json
+import time
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -249,12 +251,28 @@ def troubled(session, provider: str | None = None, limit: int = 200) -> list[Tro
 
 
 # -- delivery (the outbox worker, `flask outbox deliver`, `flask integrations sync`) -------------
+# Per process: after an outage answer, the provider's other rows are delayed at once for
+# ACCOUNTING_OUTAGE_PAUSE_SECONDS instead of each spending the client's retries on it.
+_paused_until: dict[tuple, float] = {}
+
+
+def _paused_message(provider: str) -> str:
+    from .integration_connections import LABELS
+
+    return str(_l("%(provider)s cannot be reached right now; the change is kept and sent later.",
+                  provider=LABELS.get(provider, provider)))
+
+
 def send(message: OutboxMessage, config) -> None:
     """Push one row through `accounting_sync`; the outbox keeps it on Retry/Rejected."""
     from . import accounting_sync
     from .outbox import Rejected, Retry
 
     provider = message.recipient
+    key = (provider, config.get(f"{provider.upper()}_API_URL"))
+    paused = _paused_until.get(key)
+    if paused is not None and time.monotonic() < paused:
+        raise Retry(_paused_message(provider))
     body = json.loads(message.body or "{}")
     if body.get("deleted"):
         outcome = accounting_sync.deliver_deactivation(provider, body["customer_number"])
@@ -262,7 +280,12 @@ def send(message: OutboxMessage, config) -> None:
         snapshot = accounting_sync.CustomerSnapshot.from_dict(body["snapshot"])
         outcome = accounting_sync.deliver_customer(provider, snapshot, previous_number=body.get("previous_number"))
     if outcome.status is accounting_sync.Delivery.RETRY:
+        # The provider is down or throttling: the rows behind this one wait without a call each.
+        pause = float(config.get("ACCOUNTING_OUTAGE_PAUSE_SECONDS", 30))
+        if pause > 0:
+            _paused_until[key] = time.monotonic() + pause
         raise Retry(outcome.message)
+    _paused_until.pop(key, None)
     if outcome.status is accounting_sync.Delivery.REJECTED:
         raise Rejected(outcome.message)
 

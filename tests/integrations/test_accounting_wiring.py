@@ -173,7 +173,7 @@ def test_a_customer_changed_on_both_sides_keeps_ours_and_is_listed(app, as_admin
 
 
 def test_5xx_429_and_an_expired_token_delay_records_and_lose_none(app, fake_fortnox):
-    app.config["OUTBOX_RETRY_BASE_SECONDS"] = 0
+    app.config.update(OUTBOX_RETRY_BASE_SECONDS=0, ACCOUNTING_OUTAGE_PAUSE_SECONDS=0)
     connect(app, "fortnox")
     fake_fortnox.inject(503, 500, 503, 502)  # more than the client's own four attempts
     first_id, first = customer_with(app, name="Första AB")
@@ -206,7 +206,7 @@ def test_5xx_429_and_an_expired_token_delay_records_and_lose_none(app, fake_fort
 
 
 def test_fortnox_down_for_a_while_then_everything_arrives_once_in_order(app, as_admin, fake_fortnox):
-    app.config["OUTBOX_RETRY_BASE_SECONDS"] = 0
+    app.config.update(OUTBOX_RETRY_BASE_SECONDS=0, ACCOUNTING_OUTAGE_PAUSE_SECONDS=0)
     connect(app, "fortnox")
     fake_fortnox.go_down("refused")
     a_id, a = customer_with(app, name="A AB")
@@ -370,3 +370,18 @@ def test_initial_sync_links_by_number_and_offers_the_rest(app, as_admin, fake_fo
         assert db.session.execute(select(Customer.name).where(Customer.customer_number == "3001")).scalar() == \
             "Finns på båda AB"
     assert "fortnox: applied 0" in sync_once(app)  # everything linked: nothing new to pull
+
+
+def test_while_fortnox_is_down_the_other_rows_wait_without_a_call_each(app, fake_fortnox):
+    app.config.update(OUTBOX_RETRY_BASE_SECONDS=0, ACCOUNTING_OUTAGE_PAUSE_SECONDS=30)
+    connect(app, "fortnox")
+    fake_fortnox.go_down("503")
+    for n in range(3):
+        new_customer(app, name=f"Paus {n} AB")
+    before = len(fake_fortnox.log)
+    deliver(app)
+    assert len(fake_fortnox.log) - before == app.config["INTEGRATION_MAX_ATTEMPTS"]  # one row's retries
+    with ctx(app):
+        delayed = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "accounting")).scalars().all()
+        assert [(m.status, m.attempts) for m in delayed] == [("pending", 1)] * 3
+        assert all("Fortnox" in m.last_error for m in delayed)
