@@ -254,6 +254,16 @@ def test_renumbering_and_deleting_reach_fortnox(app, fake_fortnox):
     deliver(app)
     assert (fake_fortnox.customers["7100"]["Name"], fake_fortnox.customers["7100"]["Active"]) == ("Numret AB", True)
     assert fake_fortnox.customers["7001"]["Active"] is False  # Fortnox cannot renumber: the old one retires
+    from app.commands import set_active
+
+    with ctx(app):
+        set_active([customer_id], False, by=SYSTEM)
+    deliver(app)
+    assert fake_fortnox.customers["7100"]["Active"] is False
+    with ctx(app):
+        set_active([customer_id], True, by=SYSTEM)
+    deliver(app)
+    assert fake_fortnox.customers["7100"]["Active"] is True
     with ctx(app):
         delete_customer(db.session.get(Customer, customer_id), by=SYSTEM)
     deliver(app)
@@ -385,3 +395,18 @@ def test_while_fortnox_is_down_the_other_rows_wait_without_a_call_each(app, fake
         delayed = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "accounting")).scalars().all()
         assert [(m.status, m.attempts) for m in delayed] == [("pending", 1)] * 3
         assert all("Fortnox" in m.last_error for m in delayed)
+
+
+def test_only_administrators_retry_resolve_or_run_the_initial_sync(app, client, auth, fake_fortnox):
+    connect(app, "fortnox")
+    auth.login("manager")
+    for path in ("/integrations/fortnox/retry", "/integrations/conflicts/1/resolve",
+                 "/integrations/fortnox/initial-sync", "/integrations/fortnox/send-ours",
+                 "/integrations/fortnox/create-theirs"):
+        assert client.post(path, data={"number": ["1"]}).status_code in (302, 403), path
+    assert fake_fortnox.requests_to("GET", "/3/customers") == []
+
+
+def test_the_page_lets_the_connect_form_go_on_to_the_providers_sign_in(as_admin, fake_fortnox, fake_visma):
+    policy = as_admin.get("/integrations/").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {fake_fortnox.url} {fake_visma.url};" in policy
