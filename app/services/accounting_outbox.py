@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..models.customer import Address, Contact, Customer
@@ -73,8 +73,6 @@ def _customer_of(obj) -> int | None:
     customer = obj.customer if "customer" in obj.__dict__ else None
     if customer is not None:
         return customer.id
-    from sqlalchemy import inspect
-
     earlier = [v for v in inspect(obj).attrs.customer_id.history.deleted or () if v is not None]
     return earlier[0] if earlier else None
 
@@ -93,8 +91,6 @@ def _after_flush(session: Session, _context) -> None:
             if customer_id is None:
                 continue
             if isinstance(obj, Customer):
-                from sqlalchemy import inspect
-
                 history = inspect(obj).attrs.customer_number.history
                 if history.deleted and history.deleted[0] and changed.get(customer_id) is None:
                     changed[customer_id] = history.deleted[0]  # the number before the first renumbering
