@@ -55,7 +55,8 @@ def sync_round() -> bool:
             click.echo(f"{provider}: {number}: {reason}", err=True)
             ok = False
         click.echo(f"{provider}: applied {len(report.applied) + len(report.created)}, conflicts "
-                   f"{len(report.conflicts)}, not applied {len(report.failed)}")
+                   f"{len(report.conflicts)}, not applied {len(report.failed)}, left for the initial sync "
+                   f"{len(report.skipped)}")
     return ok
 
 

@@ -67,19 +67,26 @@ def _apply(provider: str, customer: Customer | None, s: CustomerSnapshot, by) ->
     return customer
 
 
-def apply_remote_change(change: accounting_sync.RemoteChange) -> None:
-    """One change from the provider, through the commands, as the provider. A customer the provider
-    made inactive that we do not have is not created. Raises Invalid (a ValueError) if our rules
+def apply_remote_change(change: accounting_sync.RemoteChange, *, offered: bool = False) -> bool:
+    """One change from the provider, through the commands, as the provider; False when left alone:
+    a customer not linked yet before the initial sync has run or one it offered (the offer decides),
+    and one the provider made inactive that we do not have. Raises ValueError (Invalid) if our rules
     refuse the provider's data: the change is reported and read again next time."""
     by = ACTORS[change.provider]
     customer = _customer(change.customer_number)
     if customer is None and not change.snapshot.active:
-        return
+        return False
+    if change.is_new and not offered:
+        row = connections.get_connection(change.provider)
+        if not (row and row.option("initial_sync_done")) or \
+                change.customer_number in (row.option("offered_at_initial_sync") or ()):
+            return False
     with accounting_outbox.from_provider(change.provider):
         try:
             _apply(change.provider, customer, change.snapshot, by)
         except Invalid as exc:
             raise ValueError(f"{change.customer_number}: {exc}") from None
+    return True
 
 
 def local_state(provider: str):
@@ -130,6 +137,7 @@ def initial_sync(provider: str, *, by) -> accounting_sync.InitialSyncPlan:
                                  .order_by(Customer.customer_number)).scalars().all()
     with transaction(by) as session:
         accounting_outbox.queue_customers(session, provider, matched)
+    connections.mark_initial_sync(provider, [number for number, _name in plan.only_there])
     return plan
 
 
@@ -155,7 +163,7 @@ def create_only_there(provider: str, numbers, *, by, client=None) -> list[str]:
         if record is None:
             continue
         change = accounting_sync.remote_change(provider, record)
-        apply_remote_change(change)
-        accounting_sync.link_applied(change)
-        created.append(number)
+        if apply_remote_change(change, offered=True):
+            accounting_sync.link_applied(change)
+            created.append(number)
     return created

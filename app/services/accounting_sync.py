@@ -116,6 +116,7 @@ class PullReport:
     conflicts: list[str] = field(default_factory=list)
     echoes: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -293,10 +294,11 @@ def pull_changes(provider: str, since: datetime.datetime | None, *, client=None)
 
 def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
                          local_state: Callable[[str], LocalState | None],
-                         apply_change: Callable[[RemoteChange], None]) -> PullReport:
+                         apply_change: Callable[[RemoteChange], bool | None]) -> PullReport:
     """Apply what changed at the provider, following the conflict rule. `apply_change` writes our
     register (through the customer commands, as the provider); raising ValueError or
-    IntegrationError there skips that change (reported in `failed`) and goes on."""
+    IntegrationError there skips that change (reported in `failed`) and goes on; returning False
+    leaves it alone on purpose (`skipped`, not linked)."""
     report = PullReport()
     for change in changes:
         link = _link(provider, change.customer_number)
@@ -313,10 +315,13 @@ def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
             report.conflicts.append(change.customer_number)
             continue
         try:
-            apply_change(change)
+            applied = apply_change(change)
         except (ValueError, IntegrationError) as exc:
             db.session.rollback()
             report.failed.append((change.customer_number, str(exc)))
+            continue
+        if applied is False:  # left alone on purpose (e.g. not linked before the initial sync)
+            report.skipped.append(change.customer_number)
             continue
         _save_link(provider, change.customer_number, change.remote_id, change.fingerprint)
         db.session.commit()
@@ -325,7 +330,7 @@ def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
 
 
 def pull_and_apply(provider: str, *, local_state: Callable[[str], LocalState | None],
-                   apply_change: Callable[[RemoteChange], None], client=None) -> PullReport:
+                   apply_change: Callable[[RemoteChange], bool | None], client=None) -> PullReport:
     """One periodic pull: from the stored cursor, apply, then move the cursor — unless some change
     could not be applied, so it is read again next time (nothing is dropped)."""
     row = connections.get_connection(provider)

@@ -410,3 +410,25 @@ def test_only_administrators_retry_resolve_or_run_the_initial_sync(app, client, 
 def test_the_page_lets_the_connect_form_go_on_to_the_providers_sign_in(as_admin, fake_fortnox, fake_visma):
     policy = as_admin.get("/integrations/").headers["Content-Security-Policy"]
     assert f"form-action 'self' {fake_fortnox.url} {fake_visma.url};" in policy
+
+
+def test_before_the_initial_sync_the_pull_touches_only_linked_customers(app, as_admin, fake_fortnox):
+    fake_fortnox.add_customer(CustomerNumber="4001", Name="Samma nummer i Fortnox AB")
+    fake_fortnox.add_customer(CustomerNumber="4002", Name="Bara i Fortnox AB")
+    new_customer(app, name="Vår 4001 AB", customer_number="4001")
+    connect(app, "fortnox")
+    assert "applied 0, conflicts 0, not applied 0, left for the initial sync 2" in sync_once(app)
+    with ctx(app):
+        names = dict(db.session.execute(select(Customer.customer_number, Customer.name)).all())
+    assert names == {"4001": "Vår 4001 AB"}  # neither overwritten nor imported unasked
+
+    as_admin.post("/integrations/fortnox/initial-sync")
+    fake_fortnox.add_customer(CustomerNumber="4003", Name="Ny i Fortnox AB", City="Visby")
+    output = sync_once(app)
+    assert "applied 1, conflicts 0" in output
+    with ctx(app):
+        created = db.session.execute(select(Customer).where(Customer.customer_number == "4003")).scalar_one()
+        assert (created.name, created.address("invoice").city) == ("Ny i Fortnox AB", "Visby")
+        assert set(db.session.execute(select(CustomerHistory.changed_by).where(
+            CustomerHistory.customer_id == created.id)).scalars()) == {"Fortnox"}
+    assert fake_fortnox.customers["4001"]["Name"] == "Vår 4001 AB"  # ours, the master, was sent
