@@ -352,12 +352,16 @@ def test_a_change_the_accounting_system_does_not_hold_sends_nothing(app, fake_fo
 def test_initial_sync_links_by_number_and_offers_the_rest(app, as_admin, fake_fortnox):
     fake_fortnox.add_customer(CustomerNumber="3001", Name="Finns på båda Aktiebolag")
     fake_fortnox.add_customer(CustomerNumber="3002", Name="Bara i Fortnox AB", City="Kiruna", Email="x@kiruna.se")
+    fake_fortnox.add_customer(CustomerNumber="3004", Name="Anna Svensson", Type="COMPANY",
+                              OrganisationNumber="811228-9874")  # a private person entered as a company
     new_customer(app, name="Finns på båda AB", customer_number="3001")
     new_customer(app, name="Bara här AB", customer_number="3003")
+    new_customer(app, name="Anna Svensson", customer_number="3004", customer_type="private",
+                 identity_number="19811228-9874")
     connect(app, "fortnox")
     assert rows(app) == []  # connecting sends nothing by itself
     page = as_admin.post("/integrations/fortnox/initial-sync").get_data(as_text=True)
-    assert "1 kunder har samma kundnummer" in page
+    assert "2 kunder har samma kundnummer" in page
     assert 'value="3003"' in page and 'value="3002"' in page and 'value="3001"' not in page
     as_admin.post("/integrations/fortnox/send-ours", data={"number": ["3003"]})
     done = as_admin.post("/integrations/fortnox/create-theirs", data={"number": ["3002"]}, follow_redirects=True)
@@ -371,11 +375,13 @@ def test_initial_sync_links_by_number_and_offers_the_rest(app, as_admin, fake_fo
     assert authors == {"Fortnox"}
     # ours for the matched one (our register is the master), the one sent on request; 3002 came from
     # Fortnox and is not sent back
-    assert [(r[1], r[2]) for r in rows(app)] == [("3001", "pending"), ("3003", "pending")]
+    assert [(r[1], r[2]) for r in rows(app)] == [("3001", "pending"), ("3004", "pending"), ("3003", "pending")]
     assert "fortnox: applied 0, conflicts 0" in sync_once(app)  # Fortnox's 3001 does not overwrite ours
     assert fake_fortnox.customers["3003"]["Name"] == "Bara här AB"
     assert fake_fortnox.customers["3001"]["Name"] == "Finns på båda AB"
-    assert [c["CustomerNumber"] for c in pushed(fake_fortnox, "PUT")] == ["3001"]
+    assert [c["CustomerNumber"] for c in pushed(fake_fortnox, "PUT")] == ["3001", "3004"]
+    assert (fake_fortnox.customers["3004"]["Type"], fake_fortnox.customers["3004"]["OrganisationNumber"]) == (
+        "PRIVATE", "19811228-9874")  # corrected on the first sync
     with ctx(app):
         assert db.session.execute(select(Customer.name).where(Customer.customer_number == "3001")).scalar() == \
             "Finns på båda AB"
