@@ -142,6 +142,13 @@ class Config:
     # How often beat looks for interrupted or lost jobs, and delivers the outbox (seconds).
     BACKGROUND_RECOVER_EVERY = float(os.environ.get("BACKGROUND_RECOVER_EVERY", "30"))
     OUTBOX_DELIVER_EVERY = float(os.environ.get("OUTBOX_DELIVER_EVERY", "30"))
+    # Seconds between pulls of the changes made in Fortnox / Visma eAccounting (beat).
+    ACCOUNTING_PULL_EVERY = float(os.environ.get("ACCOUNTING_PULL_EVERY", "300"))
+    # After Fortnox/Visma answered with an outage, its other queued changes wait this long
+    # (seconds) without a call each; the HTTP clients' own retries per request and their back-off.
+    ACCOUNTING_OUTAGE_PAUSE_SECONDS = float(os.environ.get("ACCOUNTING_OUTAGE_PAUSE_SECONDS", "30"))
+    INTEGRATION_MAX_ATTEMPTS = int(os.environ.get("INTEGRATION_MAX_ATTEMPTS", "5"))
+    INTEGRATION_RETRY_BACKOFF = float(os.environ.get("INTEGRATION_RETRY_BACKOFF", "0.5"))
     # Outbox: a failed message waits 2**attempts * this many seconds (at most 6 hours).
     OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))

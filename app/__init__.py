@@ -38,6 +38,7 @@ def create_app(config=None) -> Flask:
     csrf.init_app(app)  # before AppBuilder, so FAB can exempt its API blueprints
 
     from .database import install_engine_hooks
+    from .services import accounting_outbox
     from .services.documents import install_document_hooks
     from .services.history import install_history_hook
     from .services.search_text import install_search_text_hook
@@ -45,6 +46,8 @@ def create_app(config=None) -> Flask:
     install_history_hook()
     install_document_hooks()
     install_search_text_hook()
+    accounting_outbox.install_accounting_hook()  # after history: one customer change, one outbox row
+    accounting_outbox.register()
 
     with app.app_context():
         install_engine_hooks(db.engine)

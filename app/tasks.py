@@ -77,6 +77,8 @@ def make_celery(config) -> Celery:
             "recover-jobs": {"task": "app.tasks.recover_jobs", "schedule": config.BACKGROUND_RECOVER_EVERY},
             "check-documents": {"task": "app.tasks.check_documents", "schedule": 24 * 3600.0},
             "clean-up": {"task": "app.tasks.clean_up", "schedule": 6 * 3600.0},
+            # Fortnox `lastmodified` / Visma `ChangedUtc`: changes made there come back.
+            "pull-accounting": {"task": "app.tasks.pull_accounting", "schedule": config.ACCOUNTING_PULL_EVERY},
         },
     )
     return app
@@ -201,6 +203,17 @@ def deliver_outbox(self) -> dict:
         if wait is not None and self.request.retries < self.max_retries:
             raise self.retry(countdown=max(1.0, wait), exc=None)
     return {"sent": sent, "failed": failed}
+
+
+@celery.task(base=AppTask, name="app.tasks.pull_accounting", soft_time_limit=600, time_limit=660)
+def pull_accounting() -> dict:
+    """Apply what changed in the connected accounting systems (as "Fortnox"/"Visma" in history);
+    a provider that cannot be reached is recorded on the integrations page and read next time."""
+    from .commands.accounting import pull_all
+
+    result = pull_all()
+    return {"applied": {p: len(r.applied) + len(r.created) for p, r in result.reports.items()},
+            "conflicts": {p: r.conflicts for p, r in result.reports.items()}, "errors": result.errors}
 
 
 @celery.task(bind=True, base=AppTask, name="app.tasks.check_documents", soft_time_limit=3600, time_limit=3700,

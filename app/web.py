@@ -154,6 +154,19 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def _oauth_origins() -> str:
+    """The accounting systems' sign-in pages: *Connect* posts a form that is redirected there, and
+    browsers apply `form-action` to that redirect too."""
+    from urllib.parse import urlsplit
+
+    origins = []
+    for key in ("FORTNOX_AUTH_URL", "VISMA_AUTH_URL"):
+        parts = urlsplit(current_app.config.get(key) or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return "".join(f" {o}" for o in dict.fromkeys(origins))
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("X-Frame-Options", "DENY")
@@ -166,7 +179,7 @@ def _security_headers(response):
             f"script-src 'self' 'nonce-{csp_nonce()}'; "
             "style-src 'self' 'unsafe-inline'; "  # bootstrap and FAB widgets set inline styles
             "img-src 'self' data:; font-src 'self' data:; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+            f"base-uri 'self'; form-action 'self'{_oauth_origins()}; frame-ancestors 'none'",
         )
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -33,39 +33,30 @@ def connect(provider: str, code: str, redirect_uri: str, service_account: bool) 
     click.echo(f"{connections.LABELS[provider]} is connected.")
 
 
-def _log_only_change(change) -> None:
-    """Until the customer commands are wired in, a pulled change is only logged (and so not linked:
-    it is pulled again once applying is wired)."""
-    raise ValueError(f"applying changes from {change.provider} is not wired yet ({change.customer_number})")
-
-
-def _no_local_state(customer_number: str):
-    return None
-
-
 def sync_round() -> bool:
-    """Pull every enabled provider once; True when all went well. Pushing queued changes is the
-    outbox worker's (`accounting_sync.deliver_customer` per outbox row, wired by the write path)."""
-    from ..integrations.errors import IntegrationError
-    from ..services import accounting_sync
+    """Push the queued changes, then pull every enabled provider once; True when all went well."""
+    from ..commands.accounting import pull_all
+    from ..services import accounting_outbox, accounting_sync
 
     ok = True
     providers = accounting_sync.enabled_providers()
     if not providers:
         click.echo("No accounting system is connected with 'sync updated customers' on.")
-    for provider in providers:
-        try:
-            report = accounting_sync.pull_and_apply(provider, local_state=_no_local_state,
-                                                    apply_change=_log_only_change)
-        except IntegrationError as exc:
-            click.echo(f"{provider}: {exc.message}", err=True)
-            ok = False
-            continue
+    sent, failed = accounting_outbox.deliver_now()
+    if sent or failed:
+        click.echo(f"pushed {sent}, failed {failed} (kept, tried again later)")
+    ok = not failed
+    result = pull_all()
+    for provider, message in result.errors.items():
+        click.echo(f"{provider}: {message}", err=True)
+        ok = False
+    for provider, report in result.reports.items():
         for number, reason in report.failed:
             click.echo(f"{provider}: {number}: {reason}", err=True)
             ok = False
         click.echo(f"{provider}: applied {len(report.applied) + len(report.created)}, conflicts "
-                   f"{len(report.conflicts)}, not applied {len(report.failed)}")
+                   f"{len(report.conflicts)}, not applied {len(report.failed)}, left for the initial sync "
+                   f"{len(report.skipped)}")
     return ok
 
 

@@ -1,4 +1,5 @@
-"""`flask outbox deliver [--once]`: send queued e-mails synchronously (scripts; workers use Celery)."""
+"""`flask outbox deliver [--once]`: send queued e-mails and accounting syncs synchronously (scripts;
+workers use Celery)."""
 
 import click
 from flask import current_app
@@ -12,13 +13,14 @@ outbox = AppGroup("outbox", help="Deliver queued e-mails and accounting syncs.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 @with_appcontext
 def outbox_deliver(once: bool, interval: float) -> None:
-    """Send due messages over SMTP (MAIL_SERVER); failures are retried with back-off."""
+    """Send due messages (e-mail over SMTP, accounting syncs); failures are retried with back-off."""
     import time
 
-    from ..services.outbox import deliver
+    from ..services.outbox import deliver, enabled_kinds
 
     if not current_app.config.get("MAIL_SERVER"):
-        click.echo("MAIL_SERVER is not set: messages stay queued.")
+        click.echo("MAIL_SERVER is not set: e-mails stay queued.")
+    if not enabled_kinds(current_app.config):
         return
     while True:
         sent, failed = deliver()

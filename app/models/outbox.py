@@ -8,11 +8,15 @@ from sqlalchemy import DateTime, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# A failed message made needless by a later one with the same ordering key (it carried the
+# newer state and was delivered): kept for the record, no longer listed as failed.
+SUPERSEDED = "superseded"
 
 
 class OutboxMessage(Model):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_message_ordering_key", "ordering_key", "status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="email")
@@ -29,3 +33,6 @@ class OutboxMessage(Model):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Messages with the same key are delivered one at a time, oldest first (an accounting sync
+    # of one customer: "fortnox:42"); None: no order to keep (e-mail).
+    ordering_key: Mapped[str | None] = mapped_column(String(100))

@@ -116,6 +116,7 @@ class PullReport:
     conflicts: list[str] = field(default_factory=list)
     echoes: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -145,6 +146,12 @@ def _save_link(provider: str, customer_number: str, remote_id: str, fingerprint:
 
 
 def _record_conflict(provider: str, ours: CustomerSnapshot, theirs: CustomerSnapshot) -> None:
+    """Listed once: the pull and the push that follows it may both meet the same conflict."""
+    listed = db.session.execute(select(AccountingConflict.theirs).where(
+        AccountingConflict.provider == provider, AccountingConflict.customer_number == ours.customer_number,
+        AccountingConflict.resolved.is_(False))).scalars().all()
+    if theirs.to_dict() in listed:
+        return
     db.session.add(AccountingConflict(provider=provider, customer_number=ours.customer_number,
                                       ours=ours.to_dict(), theirs=theirs.to_dict(), detected_at=utcnow()))
 
@@ -196,17 +203,72 @@ def push_customer(provider: str, snapshot: CustomerSnapshot, *, client=None) -> 
     return PushResult(provider, snapshot.customer_number, remote_id, created, overwrote)
 
 
-def deliver_customer(provider: str, snapshot: CustomerSnapshot, *, client=None) -> DeliveryOutcome:
-    """`push_customer` for an outbox worker: never raises for the provider's answers, says what to do."""
+def renumber_link(provider: str, previous_number: str, snapshot: CustomerSnapshot, *, client=None) -> None:
+    """The customer was renumbered here (F1). Visma: the link moves, and the push renames the same
+    record. Fortnox cannot change a customer number: the push creates the customer under the new
+    number, and the record under the old one is made inactive here (and unlinked)."""
+    link = _link(provider, previous_number)
+    if provider == VISMA:
+        if link is not None and _link(provider, snapshot.customer_number) is None:
+            link.customer_number = snapshot.customer_number
+            db.session.commit()
+        return
+    deactivate_customer(provider, previous_number, client=client)
+
+
+def deactivate_customer(provider: str, customer_number: str, *, client=None) -> bool:
+    """Make the customer inactive at the provider (it was deleted or renumbered here); False when
+    the provider does not have it."""
+    client = client or connections.client_for(provider)
+    if provider == FORTNOX:
+        if client.get_customer(customer_number) is None:
+            return False
+        saved = client.update_customer(customer_number, {"Active": False})
+    else:
+        link = _link(provider, customer_number)
+        remote = client.get_customer(link.remote_id) if link else None
+        remote = remote or client.find_customer(customer_number)
+        if remote is None:
+            return False
+        saved = client.update_customer(remote["Id"], {**remote, "IsActive": False})
+    # Linked with what the provider saved, so the next pull knows this change for our own.
+    _save_link(provider, customer_number, _remote_id(provider, saved), mapping.fingerprint(saved, _keys(provider)))
+    db.session.commit()
+    return True
+
+
+def _outcome(provider: str, what: str, work: Callable) -> DeliveryOutcome:
     try:
-        result = push_customer(provider, snapshot, client=client)
+        result = work()
     except IntegrationError as exc:
         db.session.rollback()
         connections.record_error(provider, exc)
-        log.info("%s push of %s: %s (%s)", provider, snapshot.customer_number, exc.message, exc.detail)
+        log.info("%s push of %s: %s (%s)", provider, what, exc.message, exc.detail)
         return DeliveryOutcome(Delivery.RETRY if exc.retryable else Delivery.REJECTED, exc.message)
     connections.record_success(provider)
-    return DeliveryOutcome(Delivery.DELIVERED, result=result)
+    return DeliveryOutcome(Delivery.DELIVERED, result=result if isinstance(result, PushResult) else None)
+
+
+def deliver_deactivation(provider: str, customer_number: str, *, client=None) -> DeliveryOutcome:
+    """A customer deleted here becomes inactive at the provider (for an outbox worker)."""
+    return _outcome(provider, customer_number, lambda: deactivate_customer(provider, customer_number, client=client))
+
+
+def deliver_customer(provider: str, snapshot: CustomerSnapshot, *, client=None,
+                     previous_number: str | None = None) -> DeliveryOutcome:
+    """`push_customer` for an outbox worker: never raises for the provider's answers, says what to do.
+    `previous_number`: the customer was renumbered since the provider last heard of it."""
+    def work():
+        if previous_number and previous_number != snapshot.customer_number:
+            if provider == VISMA:
+                renumber_link(provider, previous_number, snapshot, client=client)
+                return push_customer(provider, snapshot, client=client)
+            result = push_customer(provider, snapshot, client=client)
+            renumber_link(provider, previous_number, snapshot, client=client)
+            return result
+        return push_customer(provider, snapshot, client=client)
+
+    return _outcome(provider, snapshot.customer_number, work)
 
 
 # -- pull ------------------------------------------------------------------------------------
@@ -232,10 +294,11 @@ def pull_changes(provider: str, since: datetime.datetime | None, *, client=None)
 
 def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
                          local_state: Callable[[str], LocalState | None],
-                         apply_change: Callable[[RemoteChange], None]) -> PullReport:
+                         apply_change: Callable[[RemoteChange], bool | None]) -> PullReport:
     """Apply what changed at the provider, following the conflict rule. `apply_change` writes our
     register (through the customer commands, as the provider); raising ValueError or
-    IntegrationError there skips that change (reported in `failed`) and goes on."""
+    IntegrationError there skips that change (reported in `failed`) and goes on; returning False
+    leaves it alone on purpose (`skipped`, not linked)."""
     report = PullReport()
     for change in changes:
         link = _link(provider, change.customer_number)
@@ -243,16 +306,22 @@ def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
             report.echoes += 1
             continue
         local = local_state(change.customer_number)
+        if link is not None and link.synced_hash is None and local is not None:
+            report.echoes += 1  # linked by the initial sync, ours not pushed yet: ours goes first
+            continue
         if local is not None and local.has_unsynced_changes:
             _record_conflict(provider, local.snapshot, change.snapshot)
             db.session.commit()
             report.conflicts.append(change.customer_number)
             continue
         try:
-            apply_change(change)
+            applied = apply_change(change)
         except (ValueError, IntegrationError) as exc:
             db.session.rollback()
             report.failed.append((change.customer_number, str(exc)))
+            continue
+        if applied is False:  # left alone on purpose (e.g. not linked before the initial sync)
+            report.skipped.append(change.customer_number)
             continue
         _save_link(provider, change.customer_number, change.remote_id, change.fingerprint)
         db.session.commit()
@@ -261,7 +330,7 @@ def apply_remote_changes(provider: str, changes: Iterable[RemoteChange], *,
 
 
 def pull_and_apply(provider: str, *, local_state: Callable[[str], LocalState | None],
-                   apply_change: Callable[[RemoteChange], None], client=None) -> PullReport:
+                   apply_change: Callable[[RemoteChange], bool | None], client=None) -> PullReport:
     """One periodic pull: from the stored cursor, apply, then move the cursor — unless some change
     could not be applied, so it is read again next time (nothing is dropped)."""
     row = connections.get_connection(provider)
@@ -387,3 +456,68 @@ def enabled_providers() -> list[str]:
                 connections.is_configured(provider, current_app.config):
             result.append(provider)
     return result
+
+
+def remote_change(provider: str, record: dict) -> RemoteChange:
+    """A provider's record as a change to apply (the initial sync's "create here")."""
+    number = str(record.get("CustomerNumber") or "")
+    return RemoteChange(provider, number, _remote_id(provider, record), _from_remote(provider, record),
+                        mapping.fingerprint(record, _keys(provider)), _link(provider, number) is None)
+
+
+def link_applied(change: RemoteChange) -> None:
+    """After applying `change` here: linked, agreed on what the provider has (commits)."""
+    _save_link(change.provider, change.customer_number, change.remote_id, change.fingerprint)
+    db.session.commit()
+
+
+# -- the administrator's list of conflicts ---------------------------------------------------
+SNAPSHOT_LABELS = {
+    "name": _l("Name"), "customer_type": _l("Customer type"), "identity_number": _l("Organisation number / personnummer"),
+    "prices_include_vat": _l("Prices including VAT"), "active": _l("Active"),
+    "invoice_address": _l("Invoice address"), "visiting_address": _l("Visiting address"),
+    "postal_address": _l("Postal address"), "email": _l("E-mail"), "phone": _l("Phone"),
+    "your_reference": _l("Your reference"),
+}
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: int
+    provider: str
+    customer_number: str
+    detected_at: datetime.datetime
+    differences: list  # (label, ours, theirs)
+
+
+def _shown(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values() if v)
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value or "")
+
+
+def open_conflicts(provider: str | None = None, limit: int = 200) -> list[ConflictView]:
+    """Unreviewed conflicts, newest first, with the fields that differ."""
+    query = select(AccountingConflict).where(AccountingConflict.resolved.is_(False))
+    if provider:
+        query = query.where(AccountingConflict.provider == provider)
+    result = []
+    for row in db.session.execute(query.order_by(AccountingConflict.id.desc()).limit(limit)).scalars():
+        differences = [(label, _shown(row.ours.get(key)), _shown(row.theirs.get(key)))
+                       for key, label in SNAPSHOT_LABELS.items()
+                       if _shown(row.ours.get(key)) != _shown(row.theirs.get(key))
+                       and not (row.provider == VISMA and key in ("visiting_address", "prices_include_vat"))]
+        result.append(ConflictView(row.id, row.provider, row.customer_number, row.detected_at, differences))
+    return result
+
+
+def resolve_conflict(conflict_id: int) -> bool:
+    """An administrator has reviewed the conflict: off the list (kept in the table)."""
+    row = db.session.get(AccountingConflict, int(conflict_id))
+    if row is None or row.resolved:
+        return False
+    row.resolved = True
+    db.session.commit()
+    return True

@@ -120,6 +120,17 @@ def save_options(provider: str, values: dict[str, bool]) -> None:
     db.session.commit()
 
 
+def mark_initial_sync(provider: str, offered=()) -> None:
+    """The initial sync has run: from now on the pull creates here what is new there, except the
+    customers it offered (`offered`: numbers only the provider had), which an administrator
+    creates from the offer or not at all."""
+    row = _connection_row(provider)
+    earlier = set((row.settings or {}).get("offered_at_initial_sync") or ())
+    row.settings = {**(row.settings or {}), "initial_sync_done": True,
+                    "offered_at_initial_sync": sorted(earlier | set(offered))}
+    db.session.commit()
+
+
 def client_for(provider: str, **overrides) -> ApiClient:
     """A client for the connected provider, with its tokens, rate limiter and retry policy."""
     _require_configured(provider)

@@ -9,6 +9,14 @@ each message is sent once. A worker that dies between sending and marking leaves
 lease to expire and the message is sent again: at least once, never lost.
 
 A new kind of outside work is one line: `register_kind("fortnox", send_to_fortnox, ...)`.
+A sender raises one of its `retry_on` exceptions (or `Retry`) for "try again later, with
+back-off", and `Rejected` for "the other side refused this message": it is marked failed at
+once, kept with its reason, and waits for a person's *retry* (`requeue`).
+
+Messages with the same `ordering_key` (one customer's accounting syncs) are delivered one at a
+time, oldest first: a message is not claimed while an older one with its key is pending. A
+failed message does not hold the later ones back; each carries the whole state, so when a later
+one is delivered the earlier failed ones are marked superseded.
 """
 
 import datetime
@@ -18,10 +26,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models.outbox import FAILED, PENDING, SENT, OutboxMessage
+from ..models.outbox import FAILED, PENDING, SENT, SUPERSEDED, OutboxMessage
 from .background import process_name
 
 MAX_ATTEMPTS = 20
@@ -38,9 +47,17 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
+class Retry(Exception):
+    """Raised by a sender: the outside system cannot take it now; try again later."""
+
+
+class Rejected(Exception):
+    """Raised by a sender: the outside system refused this message; a person must act."""
+
+
 def register_kind(name: str, send: Callable, retry_on: tuple = (OSError,),
                   enabled: Callable = lambda config: True) -> None:
-    KINDS[name] = Kind(send, retry_on, enabled)
+    KINDS[name] = Kind(send, (*retry_on, Retry), enabled)
 
 
 def _now() -> datetime.datetime:
@@ -74,6 +91,14 @@ def enabled_kinds(config) -> list[str]:
     return [name for name, kind in KINDS.items() if kind.enabled(config)]
 
 
+def _first_in_order():
+    """No older message with the same ordering key is still pending (or being sent)."""
+    earlier = aliased(OutboxMessage)
+    return or_(OutboxMessage.ordering_key.is_(None), ~exists().where(
+        earlier.ordering_key == OutboxMessage.ordering_key, earlier.status == PENDING,
+        earlier.id < OutboxMessage.id))
+
+
 def _claim_next(session, kinds: list[str], skip: set[int]) -> OutboxMessage | None:
     """Lease the next due message for this process, in its own transaction."""
     config = current_app.config
@@ -84,6 +109,7 @@ def _claim_next(session, kinds: list[str], skip: set[int]) -> OutboxMessage | No
                       OutboxMessage.kind.in_(kinds), free]
         if skip:
             conditions.append(OutboxMessage.id.notin_(skip))
+        conditions.append(_first_in_order())
         candidates = session.execute(
             select(OutboxMessage.id).where(*conditions).order_by(OutboxMessage.id).limit(20)
         ).scalars().all()
@@ -95,7 +121,7 @@ def _claim_next(session, kinds: list[str], skip: set[int]) -> OutboxMessage | No
             # Re-checked by the UPDATE itself: of two workers choosing the same message one gets it.
             claimed = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING, free)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING, free, _first_in_order())
                 .values(claimed_by=process_name(), claimed_until=lease_until)
             ).rowcount
             session.commit()
@@ -121,12 +147,12 @@ def backoff(attempts: int) -> datetime.timedelta:
     return min(datetime.timedelta(seconds=base * 2 ** min(attempts, 12)), MAX_BACKOFF)
 
 
-def deliver(limit: int = 100, session=None) -> tuple[int, int]:
-    """Deliver due messages; returns (sent, failed attempts). Kinds that are not configured
-    (e-mail without MAIL_SERVER) stay queued."""
+def deliver(limit: int = 100, session=None, kinds: list[str] | None = None) -> tuple[int, int]:
+    """Deliver due messages (of `kinds`, default all); returns (sent, failed attempts). Kinds
+    that are not configured (e-mail without MAIL_SERVER) stay queued."""
     session = session or db.session
     config = current_app.config
-    kinds = enabled_kinds(config)
+    kinds = [k for k in enabled_kinds(config) if kinds is None or k in kinds]
     if not kinds:
         return 0, 0
     sent = failed = 0
@@ -140,6 +166,9 @@ def deliver(limit: int = 100, session=None) -> tuple[int, int]:
         attempts = message.attempts + 1
         try:
             kind.send(message, config)
+        except Rejected as exc:
+            failed += 1
+            _settle(session, message, attempts=attempts, last_error=str(exc)[:2000], status=FAILED)
         except kind.retry_on as exc:
             failed += 1
             _settle(session, message, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -148,8 +177,26 @@ def deliver(limit: int = 100, session=None) -> tuple[int, int]:
                     status=FAILED if attempts >= MAX_ATTEMPTS else PENDING)
         else:
             sent += 1
-            _settle(session, message, attempts=attempts, status=SENT, sent_at=_now(), last_error=None)
+            if _settle(session, message, attempts=attempts, status=SENT, sent_at=_now(), last_error=None) \
+                    and message.ordering_key:
+                session.execute(update(OutboxMessage).where(
+                    OutboxMessage.ordering_key == message.ordering_key, OutboxMessage.status == FAILED,
+                    OutboxMessage.id < message.id).values(status=SUPERSEDED))
+                session.commit()
     return sent, failed
+
+
+def requeue(message_ids, session=None) -> int:
+    """A person's *retry*: failed or delayed messages are due now, with a fresh count of attempts."""
+    session = session or db.session
+    ids = [int(i) for i in message_ids]
+    if not ids:
+        return 0
+    done = session.execute(update(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.status.in_((PENDING, FAILED)))
+        .values(status=PENDING, attempts=0, next_attempt_at=_now())).rowcount
+    session.commit()
+    return done
 
 
 def next_due_in(session=None) -> float | None:

@@ -19,6 +19,7 @@ TASK_LABELS = {
     "app.tasks.check_documents": _l("Documents check"),
     "app.tasks.clean_up": _l("Clean-up"),
     "app.tasks.recover_jobs": _l("Resume interrupted jobs"),
+    "app.tasks.pull_accounting": _l("Fetch changes from the accounting systems"),
 }
 STATUS_LABELS = {"queued": _l("Queued"), "running": _l("Running"), "retrying": _l("Waiting to retry"),
                  "failed": _l("Failed")}

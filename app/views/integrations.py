@@ -6,12 +6,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..commands import accounting as accounting_commands
+from ..extensions import db
 from ..integrations.errors import IntegrationError, RemoteNotFound
 from ..models.integrations import ACCOUNTING_PROVIDERS
 from ..security.access import requires
 from ..security.rights import CREATE, EDIT, EDIT_ASSIGNED
+from ..services import accounting_outbox, accounting_sync
 from ..services import integration_connections as connections
 from ..services.company_lookup import lookup_company
+from ..services.outbox import requeue
 
 STATE_KEY = "integration_oauth"
 
@@ -37,7 +41,76 @@ class IntegrationsView(BaseView):
     @has_access
     def index(self):
         return self.render_template("integrations/index.html", statuses=connections.status_list(),
+                                    troubled={p: accounting_outbox.troubled(db.session, p)
+                                              for p in ACCOUNTING_PROVIDERS},
+                                    conflicts={p: accounting_sync.open_conflicts(p) for p in ACCOUNTING_PROVIDERS},
                                     form=FlaskForm(), title=_l("Integrations"))
+
+    @expose("/<provider>/retry", methods=["POST"])
+    @has_access
+    def retry(self, provider):
+        """*Retry*: one delayed or failed record (`message`), or all of the provider's."""
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        wanted = request.form.getlist("message")
+        ids = [m.id for m in accounting_outbox.troubled(db.session, provider, limit=10_000)
+               if not wanted or str(m.id) in wanted]
+        count = requeue(ids)
+        flash(_l("%(count)s changes will be sent again shortly.", count=count), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+    @has_access
+    def resolve(self, conflict_id):
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        if not accounting_sync.resolve_conflict(conflict_id):
+            abort(404)
+        flash(_l("The conflict is marked as reviewed."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<provider>/initial-sync", methods=["POST"])
+    @has_access
+    def initial_sync(self, provider):
+        """Match by customer number, then offer to send ours and to create theirs."""
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            plan = accounting_commands.initial_sync(provider, by=current_user)
+        except IntegrationError as exc:
+            flash(exc.message, "danger")
+            return redirect(url_for(".index"))
+        return self.render_template("integrations/initial_sync.html", plan=plan, provider=provider,
+                                    label=connections.LABELS[provider], form=FlaskForm(),
+                                    title=_l("Initial sync with %(provider)s", provider=connections.LABELS[provider]))
+
+    @expose("/<provider>/send-ours", methods=["POST"])
+    @has_access
+    def send_ours(self, provider):
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        count = accounting_commands.push_only_here(provider, request.form.getlist("number"), by=current_user)
+        flash(_l("%(count)s customers will be sent to %(provider)s.", count=count,
+                 provider=connections.LABELS[provider]), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<provider>/create-theirs", methods=["POST"])
+    @has_access
+    def create_theirs(self, provider):
+        _provider_or_404(provider)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            created = accounting_commands.create_only_there(provider, request.form.getlist("number"), by=current_user)
+        except (IntegrationError, ValueError) as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_l("%(count)s customers were created from %(provider)s.", count=len(created),
+                     provider=connections.LABELS[provider]), "success")
+        return redirect(url_for(".index"))
 
     @expose("/<provider>/connect", methods=["POST"])
     @has_access
