@@ -93,7 +93,22 @@ def _security_headers(response):
 
 
 def _too_many_requests(error):
+    from .api import api_error, is_api_request
+
+    if is_api_request():
+        return api_error(429, "rate_limited")
     return render_template("errors/429.html", appbuilder=current_app.appbuilder), 429
+
+
+def _api_not_found(error):
+    """The REST API answers in its JSON shape also where no route matched (a bad id, a wrong method)."""
+    from .api import api_error, is_api_request
+
+    if not is_api_request():
+        return error
+    code = {400: "bad_request", 404: "not_found", 405: "bad_request"}[error.code]
+    return api_error(error.code, code, headers={"Allow": error.valid_methods and ", ".join(error.valid_methods)}
+                     if error.code == 405 and getattr(error, "valid_methods", None) else None)
 
 
 def unread_notifications() -> int:
@@ -127,3 +142,5 @@ def register_web_hooks(app) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_error_handler(429, _too_many_requests)
+    for status in (400, 404, 405):
+        app.register_error_handler(status, _api_not_found)

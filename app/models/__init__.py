@@ -1,5 +1,6 @@
 """Every model module, imported so Model.metadata is complete (Alembic, tests)."""
 
+from .api import ApiToken, IdempotentRequest
 from .article import Article, CustomerArticle
 from .background import BackgroundTask, BackgroundWorker, ExportJob
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
@@ -16,6 +17,8 @@ from .preferences import ListPreference
 from .settings import NumberSequence, Setting
 
 __all__ = [
+    "ApiToken",
+    "IdempotentRequest",
     "AccountingConflict",
     "AccountingLink",
     "CompanyLookupCache",

@@ -43,3 +43,7 @@ RIGHT_LABELS = {
 CUSTOMER_PERMISSIONS = list(RIGHT_LABELS)
 PORTAL = "Portal"
 PORTAL_USE = "can_use"
+
+# Personal API tokens (REST API): administrators create and revoke them per user.
+API_TOKENS = "ApiTokens"
+MANAGE_API_TOKENS = "can_manage"

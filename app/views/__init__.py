@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..security.roles import MENU_ARTICLES, MENU_CUSTOMERS, MENU_DISCOUNT_LETTERS, MENU_REGISTER
+from .api_tokens import ApiTokenView
 from .background import BackgroundJobsView
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
@@ -48,4 +49,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(CompanyLookupView)
     appbuilder.add_view(
         BackgroundJobsView, "Background jobs", label=_l("Background jobs"), icon="fa-tasks", category="Settings",
+    )
+    appbuilder.add_view(
+        ApiTokenView, "API tokens", label=_l("API tokens"), icon="fa-key", category="Settings",
     )
