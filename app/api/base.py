@@ -210,6 +210,12 @@ class RegisterApi(ModelRestApi):
     # FAB's own endpoints we do not offer (their guards are FAB's one-permission checks)
     exclude_route_methods = {"info"}
 
+    def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs):
+        """Every operation takes the JWT or a personal token (FAB marks only its own protected methods)."""
+        super().operation_helper(path=path, operations=operations, methods=methods, func=func, **kwargs)
+        for method in methods or ():
+            operations.setdefault(method.lower(), {})["security"] = [{"jwt": []}, {"api_key": []}]
+
     def may(self, actor, kind: str) -> bool:
         return any(holds(actor, right, view_menu=menu) for right, menu in self.rights.get(kind, ()))
 
@@ -242,7 +248,7 @@ class RegisterApi(ModelRestApi):
         self.list_model_schema = output_schema(model, self.list_columns)
         self.show_model_schema = output_schema(model, self.show_columns)
         super()._init_model_schemas()
-        for schema in (self.list_model_schema, self.show_model_schema):
+        for schema in (self.list_model_schema, self.show_model_schema, self.add_model_schema, self.edit_model_schema):
             for name, field in schema.fields.items():
                 if name in self.descriptions:
                     field.metadata = {**field.metadata, "description": _both_languages(self.descriptions[name])}
