@@ -26,8 +26,9 @@ from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from sqlalchemy import Boolean, Column, DateTime, Integer
 from werkzeug.exceptions import BadRequest
 
 from ..errors import EditConflict, Invalid, NotAllowed, NotFound
@@ -149,6 +150,16 @@ def checked_q(func):
     return wrapped
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class ErrorSchema(Schema):
     __component_name__ = "Error"
     code = fields.String(required=True, metadata={"description": "A machine-readable code, e.g. invalid, "
@@ -186,10 +197,24 @@ def _both_languages(label) -> str:
     return swedish if swedish == english else f"{swedish} / {english}"
 
 
-def output_schema(model, columns: list[str]) -> SQLAlchemyAutoSchema:
-    """A row as the API returns it: the model's attributes, foreign keys as plain ids."""
-    meta = type("Meta", (), {"model": model, "include_fk": True, "fields": tuple(columns), "load_instance": False})
-    return type(f"{model.__name__}Out", (SQLAlchemyAutoSchema,), {"Meta": meta})()
+class UtcDateTime(fields.DateTime):
+    """A stored (naive, UTC) time as RFC 3339: `2026-12-01T06:49:30Z`."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def output_schema(model, columns: list[str], extra: dict | None = None) -> SQLAlchemyAutoSchema:
+    """A row as the API returns it: the model's attributes, foreign keys as plain ids, and `extra`
+    fields (further properties, e.g. custom fields `cf_<id>`, are allowed)."""
+    extra = extra or {}
+    meta = type("Meta", (), {"model": model, "include_fk": True, "fields": tuple(columns) + tuple(extra),
+                             "load_instance": False, "unknown": INCLUDE})
+    # Times are stored in UTC without a zone; the API says so (RFC 3339, as the OpenAPI format requires).
+    times = {name: UtcDateTime(dump_only=True) for name in columns
+             if isinstance(getattr(model.__table__.c, name, None), Column)
+             and isinstance(model.__table__.c[name].type, DateTime)}
+    return type(f"{model.__name__}Out", (SQLAlchemyAutoSchema,), {"Meta": meta, **times, **extra})()
 
 
 class RegisterApi(ModelRestApi):
@@ -209,6 +234,10 @@ class RegisterApi(ModelRestApi):
     rights: dict = {}
     # FAB's own endpoints we do not offer (their guards are FAB's one-permission checks)
     exclude_route_methods = {"info"}
+
+    def show_extra_fields(self) -> dict:
+        """Fields a row shows besides its columns (`present` fills them)."""
+        return {}
 
     def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs):
         """Every operation takes the JWT or a personal token (FAB marks only its own protected methods)."""
@@ -246,7 +275,7 @@ class RegisterApi(ModelRestApi):
     def _init_model_schemas(self) -> None:
         model = self.datamodel.obj
         self.list_model_schema = output_schema(model, self.list_columns)
-        self.show_model_schema = output_schema(model, self.show_columns)
+        self.show_model_schema = output_schema(model, self.show_columns, self.show_extra_fields())
         super()._init_model_schemas()
         for schema in (self.list_model_schema, self.show_model_schema, self.add_model_schema, self.edit_model_schema):
             for name, field in schema.fields.items():
@@ -257,7 +286,7 @@ class RegisterApi(ModelRestApi):
     @staticmethod
     def json_body() -> dict:
         body = request.get_json(silent=True)
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or _has_nul(body):  # no database stores a NUL character in text
             raise BadRequest()
         return body
 
@@ -329,9 +358,38 @@ class RegisterApi(ModelRestApi):
             429:
               $ref: '#/components/responses/Error429'
         """
+        args = kwargs["rison"]
         for unsupported in ("columns", "keys"):  # FAB builds schemas for these per request; we return fixed rows
-            kwargs["rison"].pop(unsupported, None)
+            args.pop(unsupported, None)
+        problem = self.check_list_args(args)
+        if problem:
+            return self.error(400, "bad_request", errors={"q": [problem]})
         return self.get_list_headless(**kwargs)
+
+    def check_list_args(self, args: dict) -> str | None:
+        """What FAB hands to the database unchecked: a filter value of the wrong type or out of range
+        (PostgreSQL refuses it: a 500), a negative page. Returns the problem, or None."""
+        page, size = args.get("page"), args.get("page_size")
+        if page is not None and page < 0:
+            return "page must be 0 or more"
+        if size is not None and not 0 < size <= current_app.config.get("FAB_API_MAX_PAGE_SIZE", 100):
+            return "page_size must be between 1 and FAB_API_MAX_PAGE_SIZE"
+        columns = self.datamodel.obj.__table__.c
+        for flt in args.get("filters") or ():
+            column, value = columns.get(flt.get("col")), flt.get("value")
+            if column is None or value is None:
+                continue
+            if isinstance(column.type, Integer):
+                if isinstance(value, bool) or not isinstance(value, int) or not -2**31 <= value < 2**31:
+                    return f"{flt['col']}: a whole number"
+            elif isinstance(column.type, Boolean):
+                if not isinstance(value, bool):
+                    return f"{flt['col']}: true or false"
+            elif isinstance(value, bool | dict | list) or (isinstance(value, str) and "\x00" in value):
+                return f"{flt['col']}: a text"
+            elif isinstance(value, int | float):
+                flt["value"] = str(value)  # a text column compared with a number: the number's text
+        return None
 
     @expose("/<int:pk>", methods=["GET"])
     @api_route(READ)

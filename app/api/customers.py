@@ -208,6 +208,12 @@ class CustomerApi(RegisterApi):
     }
 
     # -- what a caller sees ------------------------------------------------------------------
+    def show_extra_fields(self) -> dict:
+        extra = {entry.key: fields.String(allow_none=True, dump_only=True) for entry in registry.FIELDS
+                 if entry.storage == "address"}
+        extra["discount_letters"] = fields.List(fields.Integer(), dump_only=True)
+        return extra
+
     def _hidden(self, actor) -> tuple[set, bool]:
         """The fields `actor` must not see, and whether personnummer are masked."""
         hidden = set()
