@@ -116,6 +116,14 @@ API_RULES = {
         ("get_list", (("list", ANY_VIEW), "ok")), ("get", (("row", ANY_VIEW, "view"), 404)),
         ("post", (("row", ANY_EDIT, "edit"), 404)), ("put", (("row", ANY_EDIT, "edit"), 404)),
         ("delete", (("row", ANY_EDIT, "edit"), 404)))},
+    "CustomerArticleApi.get_list": (("list", ANY_VIEW), 403),
+    "CustomerArticleApi.get": (("row", ANY_VIEW, "view"), 403),
+    "CustomerHistoryApi.get_list": (("list", ANY_VIEW), 403),
+    "CustomerHistoryApi.get": (("row", ANY_VIEW, "view"), 403),
+    "CustomFieldApi.get_list": (("list", ANY_VIEW), 403),
+    "CustomFieldApi.get": (("list", ANY_VIEW), 403),
+    "DiscountLetterApi.get_list": (("perm", [("can_view", r.DISCOUNT_LETTER)]), 403),
+    "DiscountLetterApi.get": (("perm", [("can_view", r.DISCOUNT_LETTER)]), 403),
 }
 # FAB's own administration views and our registers: Admin only (Manager reads articles and
 # manages discount letters, below).
@@ -366,7 +374,26 @@ def test_the_matrix_for_built_in_and_single_right_roles(app):
     assert failures == []
 
 
-API_ROW_KEYS = {"CustomerApi": "customer_id", "ContactApi": "contact_id", "AddressApi": "address_id"}
+API_ROW_KEYS = {"CustomerApi": "customer_id", "ContactApi": "contact_id", "AddressApi": "address_id",
+                "CustomerArticleApi": "row_id", "CustomerHistoryApi": "history_id", "CustomFieldApi": "field_id",
+                "DiscountLetterApi": "letter_id"}
+
+
+def seed_registers(rows: dict) -> None:
+    """A discount letter, a custom field, and each customer's first history entry, for the read-only resources."""
+    from sqlalchemy import select
+
+    from app.models import CustomerHistory, CustomFieldDefinition, DiscountLetter
+
+    suffix = rows["own"]["customer_id"]  # called once per user
+    letter = DiscountLetter(name=f"Matrisbrev {suffix}")
+    field = CustomFieldDefinition(label=f"Matrisfält {suffix}", field_type="text")
+    db.session.add_all([letter, field])
+    db.session.commit()
+    for row in rows.values():
+        row["history_id"] = db.session.execute(select(CustomerHistory.id).where(
+            CustomerHistory.customer_id == row["customer_id"]).order_by(CustomerHistory.id)).scalars().first()
+        row.update(letter_id=letter.id, field_id=field.id)
 
 
 def api_body(endpoint: str, row: dict, number: int) -> dict | None:
@@ -402,6 +429,8 @@ def check_api_user(app, username, is_portal=False):
     headers = {"Authorization": f"Bearer {token}", "If-Match": "*"}
     held = holds(app, username)
     rows = seed_rows(app, username)
+    with ctx(app):
+        seed_registers(rows)
     failures = []
     ordered = sorted((item for item in routes(app) if item[0].endpoint in API_RULES),
                      key=lambda item: (item[0].endpoint == "CustomerApi.delete", "DELETE" in item[1], item[0].rule))
