@@ -14,6 +14,7 @@ import re
 
 from flask import g, request
 from flask_appbuilder.api import expose
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
@@ -40,6 +41,7 @@ from ..services import customer_fields as registry
 from ..services.identity import mask_personnummer
 from ..services.list_columns import sees_full_identity
 from ..services.scope import CustomerScope, portal_link
+from ..services.search import text_match_query
 from ..services.settings import get_settings
 from .base import PORTAL_RIGHT, READ, RegisterApi, api_route
 
@@ -181,6 +183,20 @@ def etag(customer) -> str:
     return f'"{customer.version}"'
 
 
+class RegisterSearch(BaseFilter):
+    """The register's search box (F21) as a list filter: `(col:name,opr:search,value:anna)` finds the
+    customers whose name, number, or a contact's name or e-mail matches."""
+
+    name = _l("Search")
+    arg_name = "search"
+
+    def apply(self, query, value):
+        text = str(value or "").strip()
+        if not text:
+            return query
+        return query.where(Customer.id.in_(text_match_query(text, db.engine.dialect.name)))
+
+
 class CustomerApi(RegisterApi):
     resource_name = "customer"
     datamodel = SQLAInterface(Customer)
@@ -192,6 +208,7 @@ class CustomerApi(RegisterApi):
                      "active"]
     search_columns = ["customer_number", "name", "customer_type", "identity_number", "active",
                       "assigned_to_id", "cost_centre"]
+    search_filters = {"name": [RegisterSearch]}
     add_model_schema = CustomerCreateSchema()
     edit_model_schema = CustomerChangeSchema()
     openapi_spec_component_schemas = RegisterApi.openapi_spec_component_schemas + (

@@ -142,6 +142,11 @@ def _text_matches(q: str, dialect: str, combine=union):
     )
 
 
+def text_match_query(q: str, dialect: str):
+    """The register's free-text search (name, number, a contact's name or e-mail) as a query of ids."""
+    return _text_matches(q, dialect)
+
+
 # A search matching at most this many customers is looked up once and then used by id.
 FEW_MATCHES = 2_000
 

@@ -214,3 +214,17 @@ def test_unknown_routes_and_bad_json_answer_in_the_error_shape(client):
     bad_rison = client.get("/api/v1/customer/?q=(((", headers=token)
     assert bad_rison.status_code == 400 and bad_rison.json["code"] == "bad_request"
     assert re.fullmatch(r"\w+", bad_rison.json["code"])
+
+
+def test_the_register_search_finds_customers_by_contact_and_e_mail(app, client):
+    found = new_customer(app, name="Ett AB")
+    new_customer(app, name="Två AB")
+    with ctx(app):
+        from app.commands import save_contact
+
+        save_contact(db.session.get(Customer, found), {"name": "Örjan Öberg", "email": "orjan@exempel.se"}, by=SYSTEM)
+    token = bearer(jwt(client, "admin"))
+    for text in ("öRJAN", "orjan@exempel", "Ett"):
+        answer = client.get("/api/v1/customer/", query_string={"q": f"(filters:!((col:name,opr:search,value:'{text}')))"},
+                            headers=token)
+        assert answer.status_code == 200 and answer.json["ids"] == [found], text
