@@ -1,6 +1,6 @@
 """Personal API tokens: an administrator creates one for a user (shown once) and revokes it."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
@@ -49,5 +49,5 @@ def revoke_api_token(token_id, *, by) -> ApiToken:
         if token is None:
             raise NotFound()
         if token.revoked_at is None:
-            token.revoked_at = datetime.now()
+            token.revoked_at = datetime.now(UTC).replace(tzinfo=None)
     return token

@@ -7,7 +7,7 @@ sent as `Authorization: Bearer kr_…`, like FAB's JWT (which never starts with 
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy import select, update
@@ -42,7 +42,7 @@ def user_of_token(session, raw: str):
     token = session.execute(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).scalar()
     if token is None or token.revoked_at is not None or token.user is None or not token.user.is_active:
         return None
-    now = datetime.now()
+    now = datetime.now(UTC).replace(tzinfo=None)  # stored naive, in UTC like created_at
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         session.commit()

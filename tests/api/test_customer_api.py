@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, CustomerHistory, IdempotentRequest
+from app.models import Customer, CustomerHistory, IdempotentRequest, Notification, OutboxMessage
 from app.security.access import SYSTEM
 from tests.api.conftest import bearer, customer_user_token, jwt, personal_token
 from tests.conftest import ctx, new_customer
@@ -23,6 +23,17 @@ def history_of(app, customer_id) -> list:
         rows = db.session.execute(select(CustomerHistory).where(CustomerHistory.customer_id == customer_id)).scalars()
         return sorted((r.record_type, r.action, r.field or "", (r.old_value or "").replace(number, "N"),
                        (r.new_value or "").replace(number, "N"), r.changed_by) for r in rows)
+
+
+def notices(app, user_id) -> list:
+    with ctx(app):
+        rows = db.session.execute(select(Notification).where(Notification.user_id == user_id)).scalars()
+        return [(n.kind, n.params) for n in rows]
+
+
+def mails_to(app, address) -> int:
+    with ctx(app):
+        return len(db.session.execute(select(OutboxMessage).where(OutboxMessage.recipient == address)).all())
 
 
 def stored(app, customer_id) -> tuple:
@@ -53,6 +64,16 @@ def test_create_through_the_api_equals_the_web_form(app, client, auth):
     assert api_history == web_history
     assert {row[-1] for row in api_history} == {"admin"}
     assert len(api_history) == 2  # the customer and its invoice address
+
+    # assigning: the technician hears of it the same way (bell and e-mail), whoever assigned
+    assert client.post("/api/v1/customer/assign", headers=bearer(token),
+                       json={"ids": [api_id], "technician": app.user_ids["tech"]}).json == {"changed": 1}
+    confirm = client.post(f"/customers/action/assign/{web_id}").location
+    assert client.post(confirm, data={"technician": app.user_ids["tech2"]}).status_code == 302
+    [(kind, params)] = notices(app, app.user_ids["tech"])
+    assert notices(app, app.user_ids["tech2"]) == [(kind, params)]
+    assert kind == "assigned" and "Samma AB" in params
+    assert mails_to(app, "tech@exempel.se") == mails_to(app, "tech2@exempel.se") == 1
 
 
 def test_an_invalid_personnummer_gets_the_form_s_message_and_saves_nothing(app, client, auth):
