@@ -64,7 +64,14 @@ class Config:
     AUTH_ROLE_PUBLIC = "Public"
     APP_NAME = "Kundregister"
     APP_THEME = ""
-    FAB_API_SWAGGER_UI = False
+    # REST API (app/api): OpenAPI at /api/v1/_openapi, Swagger UI at /swagger/v1; personal API tokens
+    # (`Authorization: Bearer kr_…`) through FAB's API-key hook, checked against our api_token table.
+    FAB_API_SWAGGER_UI = True
+    FAB_API_KEY_ENABLED = True
+    FAB_API_KEY_PREFIXES = ["kr_"]
+    FAB_API_MAX_PAGE_SIZE = 100
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")  # per token (or address without one)
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
 
     # Swedish first; English selectable from the navbar.
     BABEL_DEFAULT_LOCALE = "sv"

@@ -64,6 +64,9 @@ def create_app(config=None) -> Flask:
         from .views import register_views
 
         register_views(appbuilder)
+        from .api import register_apis
+
+        register_apis(appbuilder)
 
     from .cli import register_cli
     from .web import register_web_hooks

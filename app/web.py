@@ -201,7 +201,7 @@ def _bad_request_page(error):
     from flask_login import current_user
 
     if request.path.startswith("/api/"):
-        return error
+        return _api_not_found(error)  # the API's JSON shape
     from flask.globals import request_ctx
 
     if request_ctx.url_adapter is None:  # a Host outside TRUSTED_HOSTS: no URL can be built for it
@@ -218,12 +218,27 @@ def _bad_request_page(error):
 
 def _too_many_requests(error):
     """The limiter refuses before FAB's own before-request hook has set `g.user`, which the
-    navbar of a logged-in user needs."""
+    navbar of a logged-in user needs. The API answers in its own JSON shape."""
     from flask_login import current_user
 
+    from .api import api_error, is_api_request
+
+    if is_api_request():
+        return api_error(429, "rate_limited")
     if "user" not in g:
         g.user = current_user
     return render_template("errors/429.html", appbuilder=current_app.appbuilder), 429
+
+
+def _api_not_found(error):
+    """The REST API answers in its JSON shape also where no route matched (a bad id, a wrong method)."""
+    from .api import api_error, is_api_request
+
+    if not is_api_request():
+        return error
+    code = {400: "bad_request", 404: "not_found", 405: "bad_request"}[error.code]
+    return api_error(error.code, code, headers={"Allow": error.valid_methods and ", ".join(error.valid_methods)}
+                     if error.code == 405 and getattr(error, "valid_methods", None) else None)
 
 
 def unread_notifications() -> int:
@@ -271,3 +286,5 @@ def register_web_hooks(app) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.register_error_handler(400, _bad_request_page)
     app.register_error_handler(429, _too_many_requests)
+    for status in (404, 405):  # 400: _bad_request_page hands API requests over
+        app.register_error_handler(status, _api_not_found)

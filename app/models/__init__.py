@@ -1,5 +1,6 @@
 """Every model module, imported so Model.metadata is complete (Alembic, tests)."""
 
+from .api import ApiToken, IdempotentRequest
 from .article import Article, CustomerArticle
 from .background import BackgroundTask, BackgroundWorker, ExportJob
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
@@ -19,6 +20,8 @@ from .settings import NumberSequence, Setting
 
 __all__ = [
     "UserSessionGeneration",
+    "ApiToken",
+    "IdempotentRequest",
     "AccountingConflict",
     "AccountingLink",
     "CompanyLookupCache",

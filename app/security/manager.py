@@ -22,6 +22,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from . import api_tokens
 from .rights import CUSTOMER, RIGHT_LABELS
 from .roles import BUILT_IN_ROLES
 
@@ -129,6 +130,19 @@ class AppSecurityManager(SecurityManager):
         limiter.request_filter(lambda: (request.endpoint or "").endswith(".logout")
                                and request.blueprint == self.auth_view.blueprint.name)
         return limiter
+
+    # -- personal API tokens (FAB_API_KEY_ENABLED with the prefix `kr_`): ours, not FAB's ab_api_key --
+    @staticmethod
+    def extract_api_key_from_request():
+        raw = api_tokens.bearer_token()
+        return raw if raw and raw.startswith(api_tokens.PREFIX) else None
+
+    def validate_api_key(self, api_key_string: str):
+        user = api_tokens.user_of_token(self.session, api_key_string)
+        if user is not None:
+            g.user = user
+            g._api_key_user = True
+        return user
 
     def _failed_login_limit(self):
         return parse(current_app.config.get("AUTH_FAILED_LOGINS_PER_USERNAME", "5 per minute"))

@@ -48,3 +48,7 @@ PORTAL_USE = "can_use"
 # every order, or only the orders assigned to its users, independently of customers.
 ORDER = "Order"
 ORDER_PERMISSIONS = [VIEW, VIEW_ASSIGNED, CREATE, EDIT, EDIT_ASSIGNED, DELETE]
+
+# Personal API tokens (REST API): administrators create and revoke them per user.
+API_TOKENS = "ApiTokens"
+MANAGE_API_TOKENS = "can_manage"

@@ -50,6 +50,9 @@ SELF_SERVICE = [
     ("resetmypassword", "UserDBModelView"),
     ("can_this_form_get", "ResetMyPasswordView"),
     ("can_this_form_post", "ResetMyPasswordView"),
+    # The REST API's description (OpenAPI) and its Swagger UI: what each role may call is checked per route.
+    ("can_get", "OpenApi"),
+    ("can_show", "SwaggerView"),
 ]
 
 

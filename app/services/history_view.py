@@ -65,7 +65,7 @@ class HistoryEntry:
     new_value: str
 
 
-def _masked(text: str | None) -> str:
+def mask_personal_numbers(text: str | None) -> str:
     """Every personnummer in a value is shown as YYYYMMDD-XXXX."""
     return re.sub(r"\b(\d{8})-\d{4}\b", lambda m: mask_personnummer(m.group(0)), text or "")
 
@@ -110,7 +110,7 @@ def history_page(customer_id: int, page: int = 1, session=None,
             return users.get(int(raw), raw)
         if field == "article_id":
             return articles.get(int(raw), raw)
-        return raw if full_identity else _masked(raw)
+        return raw if full_identity else mask_personal_numbers(raw)
 
     def label(field: str | None) -> str:
         if field is None:

@@ -89,7 +89,8 @@ class CustomerScope(BaseFilter):
         if self.column_name == "id":
             return query.where(condition)
         model = self.datamodel.obj
-        customer_id = getattr(model, f"{self.column_name}_id")
+        name = self.column_name if self.column_name.endswith("_id") else f"{self.column_name}_id"
+        customer_id = getattr(model, name)  # a relationship `customer` or a plain `customer_id` (history)
         return query.where(customer_id.in_(select(Customer.id).where(condition)))
 
 

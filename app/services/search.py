@@ -226,6 +226,12 @@ def _text_matches(q: str, dialect: str, user=None, combine=union):
     return combine(*parts) if len(parts) > 1 else parts[0]
 
 
+def text_match_query(q: str, dialect: str, user):
+    """The register's free-text search (the search document; a personnummer only for `user`s who
+    see it in full) as a query of ids."""
+    return _text_matches(q.strip()[:200], dialect, user)
+
+
 # A search matching at most this many customers is looked up once and then used by id.
 FEW_MATCHES = 2_000
 

@@ -10,6 +10,7 @@ from ..security.roles import (
     MENU_REGISTER,
     MENU_WORK,
 )
+from .api_tokens import ApiTokenView
 from .background import BackgroundJobsView
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
@@ -59,4 +60,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(CompanyLookupView)
     appbuilder.add_view(
         BackgroundJobsView, "Background jobs", label=_l("Background jobs"), icon="fa-tasks", category="Settings",
+    )
+    appbuilder.add_view(
+        ApiTokenView, "API tokens", label=_l("API tokens"), icon="fa-key", category="Settings",
     )

@@ -112,6 +112,37 @@ RULES = {
     "MenuApi.get_menu_data": ("perm", [("can_get", "MenuApi")]),
     "ResetMyPasswordView.this_form_get": ("perm", [("can_this_form_get", "ResetMyPasswordView")]),
     "ResetMyPasswordView.this_form_post": ("perm", [("can_this_form_post", "ResetMyPasswordView")]),
+    "OpenApi.get": ("perm", [("can_get", "OpenApi")]),
+    "SwaggerView.show": ("perm", [("can_show", "SwaggerView")]),
+    "ApiTokenView.index": ("admin",),
+    "ApiTokenView.create": ("admin",),
+    "ApiTokenView.revoke": ("admin",),
+}
+# The REST API (app/api), called with a personal token: endpoint -> (the rule as for a web route, what a
+# customer user gets on the seeded rows, which are not its customer's). A write of a contact or an
+# address names its customer in the body, so it is a row route too.
+API_RULES = {
+    "CustomerApi.get_list": (("list", ANY_VIEW), "ok"),
+    "CustomerApi.get": (("row", ANY_VIEW, "view"), 404),
+    "CustomerApi.post": (("list", (r.CREATE,)), 403),
+    "CustomerApi.put": (("row", ANY_EDIT, "edit"), 403),
+    "CustomerApi.delete": (("row", (r.DELETE,), "view"), 403),
+    "CustomerApi.assign": (("list", (r.ASSIGN,)), 403),
+    "CustomerApi.activate": (("list", ANY_EDIT), 403),
+    "CustomerApi.inactivate": (("list", ANY_EDIT), 403),
+    "CustomerApi.renumber": (("row", (r.CHANGE_CUSTOMER_NUMBER,), "edit"), 403),
+    **{f"{api}.{method}": spec for api in ("ContactApi", "AddressApi") for method, spec in (
+        ("get_list", (("list", ANY_VIEW), "ok")), ("get", (("row", ANY_VIEW, "view"), 404)),
+        ("post", (("row", ANY_EDIT, "edit"), 404)), ("put", (("row", ANY_EDIT, "edit"), 404)),
+        ("delete", (("row", ANY_EDIT, "edit"), 404)))},
+    "CustomerArticleApi.get_list": (("list", ANY_VIEW), 403),
+    "CustomerArticleApi.get": (("row", ANY_VIEW, "view"), 403),
+    "CustomerHistoryApi.get_list": (("list", ANY_VIEW), 403),
+    "CustomerHistoryApi.get": (("row", ANY_VIEW, "view"), 403),
+    "CustomFieldApi.get_list": (("list", ANY_VIEW), 403),
+    "CustomFieldApi.get": (("list", ANY_VIEW), 403),
+    "DiscountLetterApi.get_list": (("perm", [("can_view", r.DISCOUNT_LETTER)]), 403),
+    "DiscountLetterApi.get": (("perm", [("can_view", r.DISCOUNT_LETTER)]), 403),
 }
 # FAB's own administration views and our registers: Admin only (Manager reads articles and
 # manages discount letters, below).
@@ -145,6 +176,8 @@ def rule_for(endpoint: str):
         return ("gone",)  # FAB's unscoped file download is switched off everywhere (app/web.py)
     if endpoint in RULES:
         return RULES[endpoint]
+    if endpoint in API_RULES:
+        return ("api",)
     if endpoint in SPECIAL_ADMIN:
         return SPECIAL_ADMIN[endpoint]
     if endpoint.startswith(ADMIN_PREFIXES):
@@ -362,7 +395,7 @@ def check_user(app, username, is_portal=False):
                                                     "delete" in item[0].rule, item[0].rule))
     for rule, methods in ordered:
         spec = rule_for(rule.endpoint)
-        if spec is None or spec[0] == "skip":
+        if spec is None or spec[0] in ("skip", "api"):
             continue
         data = POST_DATA.get(rule.endpoint, {})
         values = {}
@@ -399,6 +432,101 @@ def test_the_matrix_for_built_in_and_single_right_roles(app):
     assert failures == []
 
 
+API_ROW_KEYS = {"CustomerApi": "customer_id", "ContactApi": "contact_id", "AddressApi": "address_id",
+                "CustomerArticleApi": "row_id", "CustomerHistoryApi": "history_id", "CustomFieldApi": "field_id",
+                "DiscountLetterApi": "letter_id"}
+
+
+def seed_registers(rows: dict) -> None:
+    """A discount letter, a custom field, and each customer's first history entry, for the read-only resources."""
+    from sqlalchemy import select
+
+    from app.models import CustomerHistory, CustomFieldDefinition, DiscountLetter
+
+    suffix = rows["own"]["customer_id"]  # called once per user
+    letter = DiscountLetter(name=f"Matrisbrev {suffix}")
+    field = CustomFieldDefinition(label=f"Matrisfält {suffix}", field_type="text")
+    db.session.add_all([letter, field])
+    db.session.commit()
+    for row in rows.values():
+        row["history_id"] = db.session.execute(select(CustomerHistory.id).where(
+            CustomerHistory.customer_id == row["customer_id"]).order_by(CustomerHistory.id)).scalars().first()
+        row.update(letter_id=letter.id, field_id=field.id)
+
+
+def api_body(endpoint: str, row: dict, number: int) -> dict | None:
+    return {
+        "CustomerApi.post": {"name": "Matris AB"},
+        "CustomerApi.put": {"name": "Ändrad AB"},
+        "CustomerApi.assign": {"ids": [row["customer_id"]], "technician": None},
+        "CustomerApi.activate": {"ids": [row["customer_id"]]},
+        "CustomerApi.inactivate": {"ids": [row["customer_id"]]},
+        "CustomerApi.renumber": {"customer_number": str(80000 + number)},
+        "ContactApi.post": {"customer_id": row["customer_id"], "name": "Ny kontakt"},
+        "ContactApi.put": {"name": "Ändrad kontakt"},
+        "AddressApi.post": {"customer_id": row["customer_id"], "kind": "postal", "street": "Ny väg 1"},
+        "AddressApi.put": {"street": "Ändrad väg 1"},
+    }.get(endpoint)
+
+
+def api_outcome(response) -> object:
+    if response.status_code in (401, 403, 404) or response.status_code >= 500:
+        return response.status_code
+    assert response.status_code in (200, 201), (response.status_code, response.json)
+    return "ok"
+
+
+def check_api_user(app, username, is_portal=False):
+    """Every API route with a personal token of `username`, on its own and on someone else's rows."""
+    from app.commands.api_tokens import create_api_token
+
+    client = app.test_client()
+    with ctx(app):
+        user_id = app.appbuilder.sm.find_user(username=username).id
+        token = create_api_token(user_id, "matris", by=SYSTEM)[1]
+    headers = {"Authorization": f"Bearer {token}", "If-Match": "*"}
+    held = holds(app, username)
+    rows = seed_rows(app, username)
+    with ctx(app):
+        seed_registers(rows)
+    failures = []
+    ordered = sorted((item for item in routes(app) if item[0].endpoint in API_RULES),
+                     key=lambda item: (item[0].endpoint == "CustomerApi.delete", "DELETE" in item[1], item[0].rule))
+    number = 0
+    for rule, methods in ordered:
+        (spec, portal_outcome), api = API_RULES[rule.endpoint], rule.endpoint.split(".")[0]
+        is_row = "pk" in rule.arguments or spec[0] == "row"
+        for which in (("own", "foreign") if is_row else ("own",)):
+            row = rows[which]
+            url = rule.rule.replace("<int:pk>", str(row[API_ROW_KEYS[api]]))
+            [method] = methods
+            number += 1
+            response = client.open(url, method=method, json=api_body(rule.endpoint, row, number), headers=headers)
+            got = api_outcome(response)
+            want = {portal_outcome} if is_portal else expected(app, spec, held, which, is_portal)
+            if got not in want:
+                failures.append(f"{username} {method} {url} ({which}): got {got}, expected {sorted(map(str, want))}")
+    return failures
+
+
+def test_the_api_matrix_for_built_in_and_single_right_roles(app):
+    people = make_users(app)
+    failures = []
+    for username in people.values():
+        failures += check_api_user(app, username)
+    assert failures == []
+
+
+def test_the_api_matrix_for_a_customer_user(app):
+    customer_id = new_customer(app, name="Portalkund AB")
+    with ctx(app):
+        link, token = svc.create_customer_user(
+            db.session.get(Customer, customer_id), {"email": "portal@kund.se", "first_name": "P", "last_name": "K"}, by=SYSTEM)
+        svc.set_rights(link, can_edit_details=True, can_see_documents=True, by=SYSTEM)
+        svc.accept_invitation(token, PASSWORD, PASSWORD)
+    assert check_api_user(app, "portal@kund.se", is_portal=True) == []
+
+
 def test_the_matrix_for_a_customer_user(app):
     customer_id = new_customer(app, name="Portalkund AB")
     with ctx(app):
@@ -416,6 +544,9 @@ def test_anonymous_users_reach_only_public_routes(app):
         if spec is None or spec[0] in ("skip", "public"):
             continue
         url = url_for_rule(rule, rows["own"])
+        if spec[0] == "api":
+            assert client.open(url, method=methods[0], json={}).status_code == 401, url
+            continue
         response = client.get(url) if "GET" in methods else client.post(url)
         assert outcome(response) in ("login", 401, 403, 404) or response.status_code == 401, url
 
