@@ -38,9 +38,11 @@ def create_app(config=None) -> Flask:
     csrf.init_app(app)  # before AppBuilder, so FAB can exempt its API blueprints
 
     from .database import install_engine_hooks
+    from .services.duplicates import install_key_events
     from .services.history import install_history_hook
 
     install_history_hook()
+    install_key_events()
 
     with app.app_context():
         install_engine_hooks(db.engine)

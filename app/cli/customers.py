@@ -33,11 +33,13 @@ def _language_option(func):
 @click.option("--valid-only", is_flag=True, help="Import the valid customers and report the others.")
 @click.option("--failed-rows", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the failed rows, with an error column, to this CSV file.")
+@click.option("--allow-duplicates", is_flag=True,
+              help="Insert mode: also add customers that look like existing ones (listed in the report).")
 @click.option("--user", "username", help="Import as this user (rights and history); default: the system.")
 @_language_option
 @with_appcontext
 def import_command(file: Path, dry_run: bool, mode: str, valid_only: bool, failed_rows: Path | None,
-                   username: str | None, language: str | None) -> None:
+                   allow_duplicates: bool, username: str | None, language: str | None) -> None:
     """Import customers from FILE (.xlsx or .csv). Exit code 0 only when every row was valid."""
     from ..commands.imports import import_register
     from ..extensions import db
@@ -63,7 +65,8 @@ def import_command(file: Path, dry_run: bool, mode: str, valid_only: bool, faile
 
         try:
             report, failed = import_register(db.session, lambda: file.open("rb"), file.name, user, mode=mode,
-                                             dry_run=dry_run, valid_only=valid_only, progress=progress)
+                                             dry_run=dry_run, valid_only=valid_only, progress=progress,
+                                             allow_duplicates=allow_duplicates)
         except ImportNotAllowed as exc:
             raise click.ClickException(str(exc)) from None
         bar.render_finish()
@@ -83,6 +86,8 @@ def _print_report(report) -> None:
         click.echo(f"row {error.row}, {error.column}: {error.message}", err=True)
     if report.error_count > 100:
         click.echo(f"… and {report.error_count - 100} more errors (see --failed-rows).", err=True)
+    for row, name, existing in report.duplicates[:100]:
+        click.echo(f"row {row}: {name} may already exist: {existing}", err=True)
     verb = "would be" if report.dry_run else "were"
     click.echo(f"{report.rows} rows, {report.customers} customers: {report.created} {verb} added, "
                f"{report.updated} {verb} updated, {report.contacts} contacts added; {report.error_count} errors.")

@@ -3,7 +3,7 @@
 from .article import Article, CustomerArticle
 from .background import BackgroundTask, BackgroundWorker, ExportJob
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
-from .customer import Address, Contact, Customer, customer_discount_letter
+from .customer import Address, Contact, Customer, CustomerAlias, customer_discount_letter
 from .discount import DiscountLetter, DiscountLetterRow
 from .documents import Document, DocumentFolder
 from .history import CustomerHistory
@@ -26,6 +26,7 @@ __all__ = [
     "BackgroundWorker",
     "Contact",
     "Customer",
+    "CustomerAlias",
     "CustomerArticle",
     "CustomerHistory",
     "CustomerUser",

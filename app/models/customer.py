@@ -79,6 +79,11 @@ class Customer(Model):
     customer_type: Mapped[str] = mapped_column(String(10), nullable=False, default=COMPANY)
     # Organisation number (company) or personnummer (private), canonical form.
     identity_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    # Duplicate detection (app/services/duplicates.py keeps these in step with the values):
+    # the identity number's last ten digits (so 556036-0793, 5560360793 and a personnummer with
+    # or without its century meet), and the name without case, punctuation and legal form.
+    identity_key: Mapped[str | None] = mapped_column(String(10), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
     vat_type: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(8))
     comment: Mapped[str | None] = mapped_column(Text)  # internal (F8)
@@ -195,3 +200,16 @@ class Address(Model):
 
     def __repr__(self) -> str:
         return ", ".join(x for x in (self.street, self.street2, f"{self.postcode_display} {self.city or ''}".strip()) if x)
+
+
+class CustomerAlias(Model):
+    """A customer number that was merged away: a search for it finds the surviving customer."""
+
+    __tablename__ = "customer_alias"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    merged_name: Mapped[str | None] = mapped_column(String(200))
+    merged_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())

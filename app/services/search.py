@@ -11,9 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from ..database import contains_ci
 from ..models.custom_fields import CustomFieldValue
-from ..models.customer import CUSTOMER_TYPES, Contact, Customer
+from ..models.customer import CUSTOMER_TYPES, Contact, Customer, CustomerAlias
 from . import custom_fields as cf
 from . import customer_fields as registry
+from .duplicates import possible_duplicates_condition
 from .scope import scoped
 from .settings import get_settings
 
@@ -40,6 +41,7 @@ class CustomerSearch:
     assigned: str = ""  # "" any, "none", or a user id
     custom: dict = field(default_factory=dict)  # field id -> value
     fields: dict = field(default_factory=dict)  # registry key -> value (`f_<key>` filters)
+    duplicates: bool = False  # only possible duplicates (issue 15)
     sort: str = "name"
     direction: str = "asc"
     page: int = 1
@@ -59,6 +61,7 @@ class CustomerSearch:
             "dir": self.direction,
             "page": self.page,
             "size": self.page_size,
+            "dup": "1" if self.duplicates else "",
         }
         values.update({f"cf_{k}": v for k, v in self.custom.items()})
         values.update({f"f_{k}": v for k, v in self.fields.items()})
@@ -87,6 +90,7 @@ def parse_search(args, fields, default_sort: str | None = None, default_directio
         search.status = args["status"]
     if args.get("type") in CUSTOMER_TYPES:
         search.customer_type = args["type"]
+    search.duplicates = args.get("dup") == "1"
     assigned = (args.get("assigned") or "").strip()
     if assigned == "none" or assigned.isdigit():
         search.assigned = assigned
@@ -138,6 +142,7 @@ def _text_matches(q: str, dialect: str, combine=union):
     return combine(
         select(Customer.id).where(contains_ci(Customer.name, q, dialect)),
         select(Customer.id).where(Customer.customer_number == q),
+        select(CustomerAlias.customer_id).where(CustomerAlias.number == q),  # a number merged away
         select(Contact.customer_id).where(or_(contains_ci(Contact.name, q, dialect), contains_ci(Contact.email, q, dialect))),
     )
 
@@ -177,6 +182,8 @@ def filtered_query(search: CustomerSearch, user, fields, dialect: str, *, unscop
         query = query.where(Customer.id.in_(_text_matches(search.q, dialect)))
     for key, value in search.fields.items():
         query = query.where(_field_condition(key, value, dialect))
+    if search.duplicates:
+        query = query.where(possible_duplicates_condition())
     by_id = {f.id: f for f in fields}
     for field_id, value in search.custom.items():
         condition = _custom_condition(by_id[field_id], value, dialect)

@@ -23,6 +23,7 @@ from ...security.access import SYSTEM, holds
 from ...security.rights import ASSIGN, CREATE, EDIT
 from .. import custom_fields as cf
 from .. import customers as rules
+from ..duplicates import duplicates_of_values
 from ..numbering import check_customer_number
 from ..scope import scoped
 from ..settings import get_settings
@@ -75,6 +76,7 @@ class Checked:
     active: object = UNCHANGED
     assigned: object = UNCHANGED
     contacts: list = field(default_factory=list)  # [(row, clean contact, main flag given?)]
+    duplicates: list = field(default_factory=list)  # existing customers a new one may duplicate
 
     @property
     def ok(self) -> bool:
@@ -98,12 +100,15 @@ class Importer:
 
     def __init__(self, session, user, mode: str = INSERT, dry_run: bool = False, valid_only: bool = False,
                  progress: Callable | None = None, batch_size: int = 500, writer: Callable | None = None,
-                 resume: ResumePoint | None = None):
+                 resume: ResumePoint | None = None, allow_duplicates: bool = False):
         if mode not in MODES:
             raise ValueError(mode)
         self.session = session
         self.user = user
         self.mode, self.dry_run, self.valid_only = mode, dry_run, valid_only
+        # Insert mode refuses a new customer that looks like an existing one, unless allowed;
+        # the other modes (and an allowed insert) list it in the report and write it.
+        self.allow_duplicates = allow_duplicates
         self.progress = progress or (lambda phase, done, total: None)
         self.batch_size = batch_size
         self.writer = writer  # (importer, [Checked], progress) -> None: one batch through the commands
@@ -312,7 +317,27 @@ class Importer:
         self._check_addresses(checked, existing, values, first_row)
         self._check_flags(checked, existing, values, first_row)
         self._check_contacts(checked, existing)
+        if existing is None and not group.errors:
+            self._check_duplicates(checked, first_row)
         return checked
+
+    def _check_duplicates(self, checked: Checked, row: int) -> None:
+        clean = dict(checked.clean)
+        invoice = checked.addresses.get(INVOICE)
+        if invoice and not clean.get("invoice_postcode"):
+            clean["invoice_postcode"] = invoice.get("postcode")
+        matches = duplicates_of_values(self.session, clean)
+        if not matches:
+            return
+        checked.duplicates = matches
+        names = "; ".join(f"{m.customer_number} {m.name}" for m in matches)
+        key = "identity_number" if any(m.reason == "identity" for m in matches) else "name"
+        if self.mode == INSERT and not self.allow_duplicates:
+            self._error(checked.group, row, key, _l("This customer may already exist: %(customers)s. "
+                                                    "Allow possible duplicates to import it anyway.",
+                                                    customers=names))
+        else:
+            self.report.add_duplicate(row, clean.get("name") or "", names)
 
     def _overlay(self, raw: dict, values: dict, group: Group, row: int) -> None:
         """The file's cells as form input: words for choices and yes/no, names of discount letters."""
@@ -546,12 +571,13 @@ def _failed_cell(value) -> str:
 
 def run_import(session, opener: Callable, filename: str, user=None, *, mode: str = INSERT, dry_run: bool = False,
                valid_only: bool = False, progress: Callable | None = None,
-               writer: Callable | None = None) -> tuple[ImportReport, bytes | None]:
+               writer: Callable | None = None, allow_duplicates: bool = False) -> tuple[ImportReport, bytes | None]:
     """Import the file behind `opener`; returns the report and the failed-rows file (CSV) if any.
 
     Writing is done by `writer` (the import command); a dry run needs none.
     """
-    importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer)
+    importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer,
+                        allow_duplicates=allow_duplicates)
     try:
         table = open_table(opener, filename)
     except ImportFileInvalid as exc:

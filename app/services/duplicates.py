@@ -1,0 +1,157 @@
+"""Possible duplicates (issue 15): the same identity number, or a close name at the same postcode.
+
+Two keys are stored on every customer and kept in step by attribute events (whoever sets
+the value: the form, the import, the API, the demo loader):
+- `identity_key`: the last ten digits of the identity number. 556036-0793 and 5560360793
+  are stored alike already (`identity.parse_identity`); the key also makes a personnummer
+  with and without its century (or `+`) meet, and a sole trader's organisation number
+  (the owner's personnummer) meet the private customer.
+- `name_key`: the name folded, without punctuation and legal form ("Bygg & Måleri AB" and
+  "bygg och måleri" are one key).
+Both are indexed, so a new customer is compared by index lookups, and the list filter
+*possible duplicates* groups over the indexes instead of comparing every pair. Inactive
+customers count: an inactive customer is still the same customer.
+"""
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import and_, event, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from ..models.customer import INVOICE, Address, Customer
+
+# Legal forms and filler words that do not tell two customers apart.
+_NOISE = {
+    "ab", "publ", "aktiebolag", "aktiebolaget", "hb", "handelsbolag", "handelsbolaget", "kb", "kommanditbolag",
+    "ek", "för", "ekonomisk", "förening", "ekonomiska", "brf", "bostadsrättsförening", "bostadsrättsföreningen",
+    "ef", "enskild", "firma", "i", "likvidation", "och", "and", "ltd", "inc", "oy", "as", "aps", "gmbh",
+}
+# How alike two name keys at the same postcode must be to count as "close" (difflib's ratio).
+CLOSE_NAME = 0.88
+# At most this many candidates are shown for one customer.
+SHOWN = 10
+
+
+def identity_key(identity_number: str | None) -> str | None:
+    digits = re.sub(r"\D", "", identity_number or "")
+    return digits[-10:] if len(digits) >= 10 else None
+
+
+def name_key(name: str | None) -> str | None:
+    text = unicodedata.normalize("NFKC", name or "").casefold().replace("&", " och ")
+    words = [w for w in re.split(r"[^\w]+", text) if w and w not in _NOISE]
+    key = " ".join(words)[:200]
+    return key or None
+
+
+def _set_identity(target, value, _old, _initiator):
+    target.identity_key = identity_key(value)
+    return value
+
+
+def _set_name(target, value, _old, _initiator):
+    target.name_key = name_key(value)
+    return value
+
+
+def install_key_events() -> None:
+    """Keep the keys in step with the values (idempotent)."""
+    if not event.contains(Customer.identity_number, "set", _set_identity):
+        event.listen(Customer.identity_number, "set", _set_identity, retval=True)
+        event.listen(Customer.name, "set", _set_name, retval=True)
+
+
+def close_names(a: str, b: str) -> bool:
+    """Equal keys, or a typo apart; numbers in a name must agree ("Kund 1" is not "Kund 12")."""
+    if a == b:
+        return True
+    if re.findall(r"\d+", a) != re.findall(r"\d+", b):
+        return False
+    return difflib.SequenceMatcher(None, a, b).ratio() >= CLOSE_NAME
+
+
+@dataclass
+class Match:
+    """An existing customer a new or changed one may duplicate, and why."""
+
+    id: int
+    customer_number: str
+    name: str
+    active: bool
+    reason: str  # "identity" or "name"
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "customer_number": self.customer_number, "name": self.name,
+                "active": self.active, "reason": self.reason}
+
+
+def find_duplicates(session, *, identity_number: str | None, name: str | None, postcode: str | None,
+                    exclude_ids=()) -> list[Match]:
+    """Existing customers (active or not) with the same identity, or a close name at the same postcode."""
+    exclude = {int(i) for i in exclude_ids if i is not None}
+    matches: dict[int, Match] = {}
+    key = identity_key(identity_number)
+    if key:
+        query = select(Customer.id, Customer.customer_number, Customer.name, Customer.active).where(
+            Customer.identity_key == key).order_by(Customer.id).limit(SHOWN + len(exclude))
+        for row in session.execute(query):
+            if row.id not in exclude:
+                matches[row.id] = Match(row.id, row.customer_number, row.name, row.active, "identity")
+    wanted = name_key(name)
+    if wanted and postcode:
+        query = (
+            select(Customer.id, Customer.customer_number, Customer.name, Customer.active, Customer.name_key)
+            .join(Address, and_(Address.customer_id == Customer.id, Address.kind == INVOICE))
+            .where(Address.postcode == postcode).order_by(Customer.id).limit(2000)
+        )
+        for row in session.execute(query):
+            if row.id in exclude or row.id in matches or not row.name_key:
+                continue
+            if close_names(row.name_key, wanted):
+                matches[row.id] = Match(row.id, row.customer_number, row.name, row.active, "name")
+    return sorted(matches.values(), key=lambda m: (m.reason != "identity", m.id))[:SHOWN]
+
+
+def duplicates_of_values(session, clean: dict, customer: Customer | None = None) -> list[Match]:
+    """Possible duplicates of a customer about to be saved with the checked values `clean`."""
+    if customer is not None:
+        identity = clean.get("identity_number", customer.identity_number)
+        name = clean.get("name", customer.name)
+        invoice = customer.address(INVOICE)
+        postcode = clean.get("invoice_postcode", invoice.postcode if invoice else None)
+        # An edit warns only when it changes what identifies the customer.
+        if identity == customer.identity_number and name == customer.name and \
+                postcode == (invoice.postcode if invoice else None):
+            return []
+    else:
+        identity, name, postcode = clean.get("identity_number"), clean.get("name"), clean.get("invoice_postcode")
+    return find_duplicates(session, identity_number=identity, name=name, postcode=postcode,
+                           exclude_ids=[customer.id] if customer is not None else [])
+
+
+def possible_duplicates_condition():
+    """A WHERE condition: the customer shares its identity key with another customer, or its name
+    key and invoice postcode. Grouped over the indexes on identity_key and name_key."""
+    shared_identity = (
+        select(Customer.identity_key).where(Customer.identity_key.is_not(None))
+        .group_by(Customer.identity_key).having(func.count() > 1)
+    )
+    shared_name = (
+        select(Customer.name_key).where(Customer.name_key.is_not(None))
+        .group_by(Customer.name_key).having(func.count() > 1)
+    )
+    other = aliased(Customer)
+    own_address, other_address = aliased(Address), aliased(Address)
+    same_name_and_postcode = exists().where(
+        own_address.customer_id == Customer.id, own_address.kind == INVOICE, own_address.postcode.is_not(None),
+        other.name_key == Customer.name_key, other.id != Customer.id,
+        other_address.customer_id == other.id, other_address.kind == INVOICE,
+        other_address.postcode == own_address.postcode,
+    )
+    return or_(
+        Customer.identity_key.in_(shared_identity),
+        and_(Customer.name_key.in_(shared_name), same_name_and_postcode),
+    )
