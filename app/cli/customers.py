@@ -119,3 +119,52 @@ def export_command(file: Path, fmt: str | None, username: str | None, columns: s
         count = export_to_path(db.session, listing, user, file, fmt, all_columns=(columns == "all" or user is None),
                                unscoped=user is None)
     click.echo(f"{count} customers exported to {file}.")
+
+
+@customers.command("merge")
+@click.argument("survivor_number")
+@click.argument("merged_number")
+@click.option("--take", "take", multiple=True, metavar="FIELD",
+              help="Take this field's value from the merged customer (repeatable); see the plan for the names.")
+@click.option("--keep", "keep", multiple=True, metavar="FIELD",
+              help="Keep the survivor's value of this field even where it is empty (repeatable).")
+@click.option("--yes", is_flag=True, help="Merge without asking.")
+@click.option("--user", "username", help="Merge as this user (rights and history); default: the system.")
+@with_appcontext
+def merge_command(survivor_number: str, merged_number: str, take: tuple, keep: tuple, yes: bool,
+                  username: str | None) -> None:
+    """Merge customer MERGED_NUMBER into SURVIVOR_NUMBER (the second disappears into the first).
+
+    Exit code 0 only when the customers were merged."""
+    from ..commands.merge import MERGED, SURVIVOR, customers_by_number, merge_customers, merge_plan
+    from ..errors import Invalid, NotAllowed, NotFound
+    from ..extensions import db
+    from ..security.access import SYSTEM
+    from ..services.history import acting_as
+    from .actor import cli_actor
+
+    user = _user(username)
+    by = user if user is not None else SYSTEM
+    choices = {**{key: SURVIVOR for key in keep}, **{key: MERGED for key in take}}
+    with acting_as(user.username, user.id) if user is not None else acting_as(cli_actor()):
+        try:
+            survivor, merged = customers_by_number(survivor_number, merged_number, by=by, session=db.session)
+        except NotFound:
+            raise click.ClickException("No such customer (give two customer numbers).") from None
+        plan = merge_plan(survivor, merged, db.session, choices)
+        unknown = sorted(set(choices) - {line.key for line in plan})
+        if unknown:
+            raise click.ClickException(f"Unknown field(s): {', '.join(unknown)}")
+        click.echo(f"Merge {merged.customer_number} {merged.name} into {survivor.customer_number} {survivor.name}:")
+        for line in plan:
+            if line.survivor or line.merged:
+                mark = "<-" if line.choice == MERGED else "  "
+                click.echo(f"  {line.key:32} {line.survivor[:30]:30} {mark} {line.merged[:30]}")
+        if not yes and not click.confirm("Merge?", default=False):
+            click.echo("Nothing was merged.")
+            raise SystemExit(1)
+        try:
+            merge_customers(survivor.id, merged.id, by=by, choices=choices)
+        except (Invalid, NotAllowed, NotFound) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Merged: {merged_number} is now part of {survivor_number}.")

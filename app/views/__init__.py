@@ -9,6 +9,7 @@ from .customers import CustomerView
 from .documents import DocumentView
 from .import_export import ImportExportView
 from .integrations import CompanyLookupView, IntegrationsView
+from .merge import MergeView
 from .notifications import NotificationView
 from .portal import InvitationView, PortalView
 from .registers import ArticleView, CustomFieldView, DiscountLetterRowView, DiscountLetterView
@@ -29,6 +30,7 @@ def register_views(appbuilder) -> None:
     )
     appbuilder.add_view_no_menu(DiscountLetterRowView)
     appbuilder.add_view_no_menu(DocumentView)
+    appbuilder.add_view_no_menu(MergeView)
     appbuilder.add_view_no_menu(NotificationView)
     appbuilder.add_view_no_menu(PortalView)
     appbuilder.add_view_no_menu(InvitationView)

@@ -42,6 +42,7 @@ from ..security.rights import (
     DELETE,
     EDIT,
     EDIT_ASSIGNED,
+    MERGE_CUSTOMERS,
     VIEW,
     VIEW_ASSIGNED,
 )
@@ -259,6 +260,7 @@ class CustomerView(CustomerCardMixin, ModelView):
             can_activate=can_edit,
             can_assign=user_can(ASSIGN),
             can_renumber=user_can(CHANGE_CUSTOMER_NUMBER),
+            can_merge=user_can(MERGE_CUSTOMERS),
             confirm_form=ConfirmForm(),
             display_name=rules.display_name(customer, settings),
             title=customer.name,

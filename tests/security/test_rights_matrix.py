@@ -79,6 +79,7 @@ RULES = {
     "PortalView.document_download": ("skip", "portal rights: tests/views/test_portal_views.py"),
     "InvitationView.accept": ("public",),
     "SettingsView.edit": ("admin",),
+    "MergeView.index": ("list", (r.MERGE_CUSTOMERS,)),
     "CompanyLookupView.lookup": ("list", (r.CREATE, r.EDIT, r.EDIT_ASSIGNED)),
     "BackgroundJobsView.index": ("admin",),
     "BackgroundJobsView.retry": ("admin",),
