@@ -499,6 +499,13 @@ def remove_objects(storage, keys) -> int:
     return 0
 
 
+def remove_after_commit(session, keys) -> None:
+    """Remove these objects once the session's transaction commits (their rows are deleted in it)."""
+    if keys:
+        session.info.setdefault(_PENDING_KEYS, []).extend(keys)
+        session.info[_PENDING_STORAGE] = get_storage()
+
+
 # A customer deleted anywhere (the card, an import, a script) takes its documents with it:
 # the database cascades the rows, these hooks remove the objects once that commit is done.
 

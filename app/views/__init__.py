@@ -7,6 +7,7 @@ from .background import BackgroundJobsView
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
 from .documents import DocumentView
+from .gdpr import GdprView
 from .import_export import ImportExportView
 from .integrations import CompanyLookupView, IntegrationsView
 from .merge import MergeView
@@ -48,6 +49,9 @@ def register_views(appbuilder) -> None:
         IntegrationsView, "Integrations", label=_l("Integrations"), icon="fa-exchange", category="Settings",
     )
     appbuilder.add_view_no_menu(CompanyLookupView)
+    appbuilder.add_view(
+        GdprView, "Personal data", label=_l("Personal data (GDPR)"), icon="fa-user-secret", category="Settings",
+    )
     appbuilder.add_view(
         BackgroundJobsView, "Background jobs", label=_l("Background jobs"), icon="fa-tasks", category="Settings",
     )
