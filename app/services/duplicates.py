@@ -70,7 +70,9 @@ def close_names(a: str, b: str) -> bool:
         return True
     if re.findall(r"\d+", a) != re.findall(r"\d+", b):
         return False
-    return difflib.SequenceMatcher(None, a, b).ratio() >= CLOSE_NAME
+    matcher = difflib.SequenceMatcher(None, a, b)  # the cheap upper bounds first
+    return matcher.real_quick_ratio() >= CLOSE_NAME and matcher.quick_ratio() >= CLOSE_NAME and \
+        matcher.ratio() >= CLOSE_NAME
 
 
 @dataclass
@@ -113,6 +115,42 @@ def find_duplicates(session, *, identity_number: str | None, name: str | None, p
             if close_names(row.name_key, wanted):
                 matches[row.id] = Match(row.id, row.customer_number, row.name, row.active, "name")
     return sorted(matches.values(), key=lambda m: (m.reason != "identity", m.id))[:SHOWN]
+
+
+def find_duplicates_many(session, wanted: list[tuple[str | None, str | None, str | None]]) -> list[list[Match]]:
+    """`find_duplicates` for many new customers at once, (identity, name, postcode) each: one query
+    for the identities and one for the postcodes of a whole batch (the import)."""
+    keys = {identity_key(identity) for identity, _n, _p in wanted} - {None}
+    postcodes = {postcode for _i, name, postcode in wanted if postcode and name_key(name)}
+    by_key: dict[str, list[Match]] = {}
+    for chunk in _chunks(sorted(keys)):
+        for row in session.execute(select(Customer.id, Customer.customer_number, Customer.name, Customer.active,
+                                          Customer.identity_key).where(Customer.identity_key.in_(chunk))
+                                   .order_by(Customer.id)):
+            by_key.setdefault(row.identity_key, []).append(
+                Match(row.id, row.customer_number, row.name, row.active, "identity"))
+    by_postcode: dict[str, list] = {}
+    for chunk in _chunks(sorted(postcodes)):
+        query = (select(Customer.id, Customer.customer_number, Customer.name, Customer.active, Customer.name_key,
+                        Address.postcode)
+                 .join(Address, and_(Address.customer_id == Customer.id, Address.kind == INVOICE))
+                 .where(Address.postcode.in_(chunk), Customer.name_key.is_not(None)).order_by(Customer.id))
+        for row in session.execute(query):
+            by_postcode.setdefault(row.postcode, []).append(row)
+    result = []
+    for identity, name, postcode in wanted:
+        matches = {m.id: m for m in by_key.get(identity_key(identity), [])[:SHOWN]}
+        key = name_key(name)
+        for row in by_postcode.get(postcode, []) if key else []:
+            if row.id not in matches and close_names(row.name_key, key):
+                matches[row.id] = Match(row.id, row.customer_number, row.name, row.active, "name")
+        result.append(sorted(matches.values(), key=lambda m: (m.reason != "identity", m.id))[:SHOWN])
+    return result
+
+
+def _chunks(items: list, size: int = 1000):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def duplicates_of_values(session, clean: dict, customer: Customer | None = None) -> list[Match]:

@@ -150,6 +150,20 @@ def test_dry_run_lists_the_duplicate_and_insert_refuses_it_unless_allowed(app):
             "1100 Volvo Personvagnar AB"]
 
 
+def test_a_file_with_the_same_customer_twice_lists_the_second(app):
+    content = csv_bytes([["Namn", "Organisationsnummer", "Postnummer"], ["Volvo PV", "556036-0793", "11455"],
+                         ["Annat AB", "5560360793", ""], ["Bygg & Måleri AB", "", "90326"],
+                         ["Bygg och Måleri", "", "903 26"], ["Bygg och Måleri", "", "11455"]])
+    report, _failed = do_import(app, content, dry_run=True)
+    assert [(e.row, e.column, e.message) for e in report.errors] == [
+        (3, "Organisationsnummer", "Kunden kanske redan finns: rad 2 i filen. Tillåt möjliga dubbletter för att "
+                                   "ändå importera den."),
+        (5, "Namn", "Kunden kanske redan finns: rad 4 i filen. Tillåt möjliga dubbletter för att ändå importera den.")]
+    report, _failed = do_import(app, content, allow_duplicates=True)
+    assert report.ok and report.created == 5
+    assert report.duplicates == [[3, "Annat AB", "rad 2 i filen"], [5, "Bygg och Måleri", "rad 4 i filen"]]
+
+
 def test_the_cli_import_refuses_duplicates_with_exit_code_1(app, tmp_path):
     new_customer(app, name="Volvo Personvagnar AB", identity_number="556036-0793", customer_number="1100")
     path = tmp_path / "kunder.csv"
