@@ -82,7 +82,7 @@ def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, nu
         SURNAMES,
         ascii_slug,
     )
-    from app.services.duplicates import identity_key, name_key
+    from app.services.duplicates import duplicate_key, identity_key, name_key
 
     rng = random.Random(seed)
     now = datetime.datetime(2026, 1, 1)
@@ -130,6 +130,7 @@ def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, nu
              "postcode": postcodes[rng.randrange(len(postcodes))], "city": city}
             for kind in ("invoice", "visiting")
         ]
+        customer["duplicate_key"] = duplicate_key(customer["name_key"], addresses[0]["postcode"])
         contract = f"AV-{cid:07d}" if rng.random() < 0.3 else None
         yield customer, contacts, addresses, contract
 

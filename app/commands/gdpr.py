@@ -33,6 +33,7 @@ from ..security.access import require
 from ..security.rights import HANDLE_PERSONAL_DATA
 from ..services import gdpr
 from ..services.documents import remove_after_commit
+from ..services.duplicates import refresh_flags
 from ..services.history import note
 from ..services.portal import remove_login
 from .transaction import transaction
@@ -92,12 +93,14 @@ def erase_person(*, by, customer_number: str | None = None, email: str | None = 
                 update(CustomerHistory).where(CustomerHistory.record_type == "contact",
                                               CustomerHistory.record_id.in_(contact_ids))
                 .values(old_value=None, new_value=None)).rowcount
+        erased_keys = ({c.identity_key for c in person.customers}, {c.duplicate_key for c in person.customers})
         for customer_id in customer_ids:
             done["documents"] += _erase_customer(session, customer_id)
             done["customers"] += 1
             done["history"] += session.execute(
                 update(CustomerHistory).where(CustomerHistory.customer_id == customer_id)
                 .values(old_value=None, new_value=None)).rowcount
+        refresh_flags(session, erased_keys[0], erased_keys[1], customer_ids)
         done["history"] += _clear_history_elsewhere(session, markers | names, user_ids)
         done["outbox"] = _clear_outbox(session, markers | names)
         done["notifications"] = _clear_notifications(session, names)
@@ -113,7 +116,7 @@ def _erase_customer(session, customer_id: int) -> int:
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")):  # stored: the register's language
         name = gettext("Erased person %(number)s", number=number)[:200]
     session.execute(update(Customer).where(Customer.id == customer_id).values(
-        name=name, name_key=None, identity_number=None,
+        name=name, name_key=None, duplicate_key=None, identity_number=None,
         identity_key=None, tax_reduction_personnummer=None, property_designation=None, apartment_number=None,
         housing_coop_org_number=None, comment=None, cost_centre=None, language=None, active=False,
         assigned_to_id=None, version=Customer.version + 1))

@@ -31,6 +31,7 @@ from ..security.access import require
 from ..security.rights import MERGE_CUSTOMERS
 from ..services import customers as rules
 from ..services import links
+from ..services.duplicates import refresh_flags
 from ..services.history import note
 from .customers import customer_for, update_customer
 from .transaction import transaction
@@ -119,6 +120,7 @@ def merge_customers(survivor_id: int, merged_id: int, *, by, choices: dict | Non
         session.flush()
         old, new = survivor.id, merged.id
         merged_number, merged_name = merged.customer_number, merged.name
+        merged_keys = ({merged.identity_key}, {merged.duplicate_key})
         session.expunge(merged)
         moved["addresses"] = _move_addresses(session, old, new, plan)
         moved["contacts"] = _move_contacts(session, old, new)
@@ -130,6 +132,7 @@ def merge_customers(survivor_id: int, merged_id: int, *, by, choices: dict | Non
         moved["history"] = _move_rows(session, CustomerHistory, old, new)
         _keep_number(session, old, new, merged_number, merged_name)
         session.execute(delete(Customer).where(Customer.id == new))
+        refresh_flags(session, merged_keys[0], merged_keys[1], [old])
         session.expire(survivor)
         summary = "; ".join([f"values from {merged_number}: {', '.join(taken) or '-'}"]
                             + [f"{what}: {count}" for what, count in moved.items() if count])

@@ -18,8 +18,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import and_, event, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, event, exists, inspect, or_, select, update
+from sqlalchemy.orm import Session
 
 from ..models.customer import INVOICE, Address, Customer
 
@@ -52,9 +52,84 @@ def _set_identity(target, value, _old, _initiator):
     return value
 
 
+def _keep(_target, value, _old, _initiator):
+    return value
+
+
 def _set_name(target, value, _old, _initiator):
     target.name_key = name_key(value)
     return value
+
+
+def duplicate_key(name_key_value: str | None, postcode: str | None) -> str | None:
+    return f"{name_key_value}|{postcode}"[:210] if name_key_value and postcode else None
+
+
+def _invoice_postcode(customer: Customer, session) -> str | None:
+    address = next((a for a in customer.addresses if a.kind == INVOICE and a not in session.deleted), None)
+    return address.postcode if address is not None else None
+
+
+_AFFECTED = "duplicate_keys_affected"
+
+
+def _note_keys(session, customer: Customer, keys: tuple[set, set, set]) -> None:
+    """The customer's keys before and after this flush: their groups' flags are refreshed after it."""
+    state = inspect(customer)
+    for name, bucket in (("identity_key", keys[0]), ("duplicate_key", keys[1])):
+        history = state.attrs[name].history
+        bucket.update(v for v in (*history.added, *history.deleted, *history.unchanged) if v)
+    if customer.id is not None:
+        keys[2].add(customer.id)
+
+
+def _update_duplicate_keys(session, _flush_context, _instances) -> None:
+    """Before a flush: the duplicate key of every customer whose name or invoice address changed."""
+    customers = {obj for obj in (*session.new, *session.dirty) if isinstance(obj, Customer)}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Address) and obj.kind == INVOICE:
+            customer = obj.customer
+            if customer is None and obj.customer_id is not None:
+                customer = session.get(Customer, obj.customer_id)
+            if customer is not None:
+                customers.add(customer)
+    customers |= {obj for obj in session.deleted if isinstance(obj, Customer)}
+    keys = session.info.setdefault(_AFFECTED, (set(), set(), set()))
+    for customer in customers:
+        if customer not in session.deleted:
+            key = duplicate_key(customer.name_key, _invoice_postcode(customer, session))
+            if customer.duplicate_key != key:
+                customer.duplicate_key = key
+        _note_keys(session, customer, keys)
+
+
+def _after_flush(session, _flush_context) -> None:
+    """After a flush: the flags of every group a customer joined or left."""
+    keys = session.info.pop(_AFFECTED, None)
+    if keys is None:
+        return
+    refresh_flags(session, keys[0], keys[1], keys[2])
+
+
+def refresh_flags(session, identity_keys=(), duplicate_keys=(), customer_ids=()) -> None:
+    """Recompute `possible_duplicate` of the customers with these keys or ids (index lookups).
+
+    Plain SQL on the table: the flag is derived, so it neither bumps a customer's version nor
+    writes history. Writers that change keys with plain SQL (merge, erasure) call this."""
+    table = Customer.__table__
+    other = table.alias("other")
+    conditions = []
+    for column, values in ((table.c.identity_key, identity_keys), (table.c.duplicate_key, duplicate_keys),
+                           (table.c.id, customer_ids)):
+        values = sorted({v for v in values if v is not None})
+        conditions += [column.in_(chunk) for chunk in _chunks(values)]
+    if not conditions:
+        return
+    flag = or_(
+        exists().where(other.c.identity_key == table.c.identity_key, other.c.id != table.c.id),
+        exists().where(other.c.duplicate_key == table.c.duplicate_key, other.c.id != table.c.id),
+    )
+    session.connection().execute(update(table).where(or_(*conditions)).values(possible_duplicate=flag))
 
 
 def install_key_events() -> None:
@@ -62,6 +137,11 @@ def install_key_events() -> None:
     if not event.contains(Customer.identity_number, "set", _set_identity):
         event.listen(Customer.identity_number, "set", _set_identity, retval=True)
         event.listen(Customer.name, "set", _set_name, retval=True)
+        event.listen(Session, "before_flush", _update_duplicate_keys)
+        event.listen(Session, "after_flush", _after_flush)
+        # the keys' old values are loaded before a change, so the group they leave is refreshed too
+        for attribute in (Customer.identity_key, Customer.duplicate_key):
+            event.listen(attribute, "set", _keep, active_history=True, retval=True)
 
 
 def close_names(a: str, b: str) -> bool:
@@ -171,25 +251,6 @@ def duplicates_of_values(session, clean: dict, customer: Customer | None = None)
 
 
 def possible_duplicates_condition():
-    """A WHERE condition: the customer shares its identity key with another customer, or its name
-    key and invoice postcode. Grouped over the indexes on identity_key and name_key."""
-    shared_identity = (
-        select(Customer.identity_key).where(Customer.identity_key.is_not(None))
-        .group_by(Customer.identity_key).having(func.count() > 1)
-    )
-    shared_name = (
-        select(Customer.name_key).where(Customer.name_key.is_not(None))
-        .group_by(Customer.name_key).having(func.count() > 1)
-    )
-    other = aliased(Customer)
-    own_address, other_address = aliased(Address), aliased(Address)
-    same_name_and_postcode = exists().where(
-        own_address.customer_id == Customer.id, own_address.kind == INVOICE, own_address.postcode.is_not(None),
-        other.name_key == Customer.name_key, other.id != Customer.id,
-        other_address.customer_id == other.id, other_address.kind == INVOICE,
-        other_address.postcode == own_address.postcode,
-    )
-    return or_(
-        Customer.identity_key.in_(shared_identity),
-        and_(Customer.name_key.in_(shared_name), same_name_and_postcode),
-    )
+    """A WHERE condition: the customer shares its identity key, or its name key and invoice postcode
+    (duplicate_key), with another customer: the stored flag, read through a partial index."""
+    return Customer.possible_duplicate.is_(True)

@@ -1,8 +1,10 @@
 """duplicate keys, merged customer numbers, import without duplicates (issue 15)
 
-`customer.identity_key` (the identity number's last ten digits) and `customer.name_key`
-(the name folded, without legal form), both indexed: a new customer is compared by index
-lookups and the list filter "possible duplicates" groups over the indexes. Existing rows
+`customer.identity_key` (the identity number's last ten digits), `customer.name_key` (the
+name folded, without legal form) and `customer.duplicate_key` (name key and invoice
+postcode), indexed, and an index on the addresses' postcodes: a new customer is compared by
+index lookups. `customer.possible_duplicate` flags a customer sharing a key with another
+(kept on write); the list filter "possible duplicates" reads it through a partial index. Existing rows
 get their keys here. `customer_alias` keeps the numbers of customers merged away, so a
 search for one finds the survivor. `import_job.allow_duplicates`: insert mode refuses a
 row that looks like an existing customer unless the user allows it.
@@ -29,6 +31,9 @@ def upgrade():
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('identity_key', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('name_key', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('duplicate_key', sa.String(length=210), nullable=True))
+        batch_op.add_column(sa.Column('possible_duplicate', sa.Boolean(), server_default=sa.text('false'),
+                                      nullable=False))
 
     op.create_table('customer_alias',
     sa.Column('number', sa.String(length=32), nullable=False),
@@ -45,10 +50,21 @@ def upgrade():
         batch_op.add_column(sa.Column('allow_duplicates', sa.Boolean(), server_default='0', nullable=False))
 
     _fill_keys()
+    op.execute("UPDATE customer SET duplicate_key = substr(name_key || '|' || (SELECT a.postcode FROM address a "
+               "WHERE a.customer_id = customer.id AND a.kind = 'invoice'), 1, 210) WHERE name_key IS NOT NULL")
 
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_identity_key'), ['identity_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_duplicate_key'), ['duplicate_key'], unique=False)
+        batch_op.create_index('ix_customer_possible_duplicate_name', ['name', 'id'], unique=False,
+                              sqlite_where=sa.text('possible_duplicate'), postgresql_where=sa.text('possible_duplicate'))
+    with op.batch_alter_table('address', schema=None) as batch_op:
+        batch_op.create_index('ix_address_postcode_kind', ['postcode', 'kind'], unique=False)
+    op.execute("UPDATE customer SET possible_duplicate = (EXISTS (SELECT 1 FROM customer o WHERE "
+               "o.identity_key = customer.identity_key AND o.id <> customer.id) OR EXISTS (SELECT 1 FROM customer o "
+               "WHERE o.duplicate_key = customer.duplicate_key AND o.id <> customer.id)) "
+               "WHERE identity_key IS NOT NULL OR duplicate_key IS NOT NULL")
 
 
 def _fill_keys():
@@ -79,8 +95,14 @@ def downgrade():
     with op.batch_alter_table('customer_alias', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_alias_customer_id'))
     op.drop_table('customer_alias')
+    with op.batch_alter_table('address', schema=None) as batch_op:
+        batch_op.drop_index('ix_address_postcode_kind')
     with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.drop_index('ix_customer_possible_duplicate_name')
+        batch_op.drop_index(batch_op.f('ix_customer_duplicate_key'))
         batch_op.drop_index(batch_op.f('ix_customer_name_key'))
         batch_op.drop_index(batch_op.f('ix_customer_identity_key'))
+        batch_op.drop_column('possible_duplicate')
+        batch_op.drop_column('duplicate_key')
         batch_op.drop_column('name_key')
         batch_op.drop_column('identity_key')

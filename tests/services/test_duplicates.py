@@ -191,3 +191,39 @@ def test_the_list_filter_shows_possible_duplicates_only(app, as_admin):
     page = as_admin.get("/customers/?dup=1&status=all&sort=customer_number").get_data(as_text=True)
     shown = re.findall(r'href="/customers/(\d+)"', page)
     assert sorted(set(int(i) for i in shown)) == sorted([a, b, c, d])
+
+
+def flagged(app) -> list[str]:
+    with ctx(app):
+        return sorted(db.session.execute(select(Customer.customer_number).where(
+            Customer.possible_duplicate.is_(True))).scalars())
+
+
+def test_the_flag_follows_every_change_merge_and_erasure(app):
+    from app.commands import gdpr, merge
+
+    a = new_customer(app, name="Volvo Personvagnar AB", identity_number="556036-0793", customer_number="1100")
+    b = new_customer(app, name="Volvo PV", identity_number="5560360793", customer_number="1101")
+    c = new_customer(app, name="Åsa Öberg", customer_type="private", identity_number="19811218-9876",
+                     customer_number="1102", invoice_postcode="90326")
+    assert flagged(app) == ["1100", "1101"]
+    with ctx(app):
+        commands.update_customer(db.session.get(Customer, b), {"identity_number": "556677-8899"}, by=SYSTEM)
+    assert flagged(app) == []
+    d = new_customer(app, name="Åsa  Öberg", customer_type="private", customer_number="1103",
+                     invoice_postcode="903 26")
+    assert flagged(app) == ["1102", "1103"]
+    with ctx(app):
+        commands.delete_customer(db.session.get(Customer, d), by=SYSTEM)
+    assert flagged(app) == []
+    new_customer(app, name="Volvo", identity_number="556036-0793", customer_number="1104")
+    assert flagged(app) == ["1100", "1104"]
+    with ctx(app):
+        merge.merge_customers(a, db.session.execute(select(Customer.id).where(
+            Customer.customer_number == "1104")).scalar(), by=SYSTEM)
+    assert flagged(app) == []
+    new_customer(app, name="Åsa Öberg", customer_type="private", customer_number="1105", invoice_postcode="90326")
+    assert flagged(app) == ["1102", "1105"]
+    with ctx(app):
+        gdpr.erase_person(by=SYSTEM, customer_number="1102")
+    assert flagged(app) == [] and c
