@@ -40,12 +40,14 @@ def create_app(config=None) -> Flask:
     from .database import install_engine_hooks
     from .services import accounting_outbox
     from .services.documents import install_document_hooks
+    from .services.duplicates import install_key_events
     from .services.history import install_history_hook
     from .services.search_text import install_search_text_hook
 
     install_history_hook()
     install_document_hooks()
     install_search_text_hook()
+    install_key_events()
     accounting_outbox.install_accounting_hook()  # after history: one customer change, one outbox row
     accounting_outbox.register()
 

@@ -16,6 +16,16 @@ class Invalid(ValueError):
         return " ".join(str(message) for message in self.errors.values())
 
 
+class PossibleDuplicate(Invalid):
+    """The customer looks like one already stored (issue 15); `matches` are the existing customers
+    (`duplicates.Match`). Saving again with the duplicate confirmed goes through. Nothing was written."""
+
+    def __init__(self, matches: list, field: str = "identity_number"):
+        super().__init__({field: _l("This customer may already exist. Check the customers listed, "
+                                    "or confirm that this is another customer.")})
+        self.matches = matches
+
+
 class NotAllowed(PermissionError):
     """The acting user lacks the right (F27) for this command. Nothing was written."""
 

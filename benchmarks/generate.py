@@ -82,6 +82,7 @@ def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, nu
         SURNAMES,
         ascii_slug,
     )
+    from app.services.duplicates import duplicate_key, identity_key, name_key
 
     rng = random.Random(seed)
     now = datetime.datetime(2026, 1, 1)
@@ -110,6 +111,8 @@ def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, nu
             "id": cid, "customer_number": str(number_base + cid), "name": name,
             "customer_type": "private" if private else "company", "identity_number": identity,
             "active": rng.random() > 0.08, "assigned_to_id": assigned, "created_at": created, "updated_at": created,
+            # the duplicate keys the app keeps in step with the values (app/services/duplicates.py)
+            "identity_key": identity_key(identity), "name_key": name_key(name),
         }
         slug = ascii_slug(surname)
         contacts = []
@@ -127,6 +130,7 @@ def rows(count: int, technician_ids: list[int], seed: int, start_id: int = 1, nu
              "postcode": postcodes[rng.randrange(len(postcodes))], "city": city}
             for kind in ("invoice", "visiting")
         ]
+        customer["duplicate_key"] = duplicate_key(customer["name_key"], addresses[0]["postcode"])
         contract = f"AV-{cid:07d}" if rng.random() < 0.3 else None
         yield customer, contacts, addresses, contract
 

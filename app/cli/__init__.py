@@ -6,10 +6,11 @@ def register_cli(app) -> None:
     from .customers import customers
     from .demo import demo
     from .documents import documents
+    from .gdpr import gdpr
     from .integrations import integrations
     from .outbox import outbox
     from .security import init_security
     from .translate import translate
 
-    for command in (init_security, customers, demo, translate, outbox, integrations, documents):
+    for command in (init_security, customers, demo, translate, outbox, integrations, documents, gdpr):
         app.cli.add_command(command)

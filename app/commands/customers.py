@@ -5,13 +5,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import EditConflict, Invalid, NotFound
+from ..errors import EditConflict, Invalid, NotFound, PossibleDuplicate
 from ..extensions import db
 from ..models.customer import Customer
 from ..security.access import require
 from ..security.rights import CHANGE_CUSTOMER_NUMBER, CREATE, DELETE, EDIT, EDIT_ASSIGNED
 from ..services import customers as rules
 from ..services import portal
+from ..services.duplicates import duplicates_of_values
+from ..services.history import note
 from ..services.numbering import check_customer_number, next_customer_number, number_taken
 from ..services.scope import get_customer, scoped
 from .transaction import SCOPE_CHECKED, in_transaction, transaction
@@ -35,13 +37,35 @@ def customer_for(customer_id, by, for_edit: bool = False, session=None) -> Custo
     return customer
 
 
+# What a save does about possible duplicates (issue 15): not look (programmatic writers that
+# checked already, the demo), refuse with `PossibleDuplicate` (the form, the API), or save
+# anyway because the user confirmed, which history records.
+IGNORE, REFUSE, CONFIRMED = "ignore", "refuse", "confirmed"
+
+
+def _check_duplicates(session, clean: dict, customer: Customer | None, duplicates: str) -> list:
+    if duplicates == IGNORE:
+        return []
+    matches = duplicates_of_values(session, clean, customer)
+    if matches and duplicates == REFUSE:
+        raise PossibleDuplicate(matches, "identity_number" if any(m.reason == "identity" for m in matches)
+                                else "name")
+    return matches
+
+
+def _record_confirmed(session, customer: Customer, matches: list) -> None:
+    if matches:
+        note(session, customer.id, "customer", "duplicate",
+             new_value=", ".join(f"{m.customer_number} {m.name}" for m in matches))
+
+
 def create_customer(values: dict, *, by, customer: Customer | None = None, prepared=None,
-                    clean: dict | None = None) -> Customer:
+                    clean: dict | None = None, duplicates: str = IGNORE) -> Customer:
     """A new customer from submitted `values` (the registry's form fields, and a customer number).
 
     `customer`: a new, unsaved object to fill (FAB's ModelView hands one over). `prepared`
     and `clean`: a batched writer (the import) that loaded the settings once and validated
-    the values with the same rule passes them along.
+    the values with the same rule passes them along. `duplicates`: IGNORE, REFUSE or CONFIRMED.
     """
     require(by, CREATE)
     with transaction(by) as session:
@@ -50,6 +74,7 @@ def create_customer(values: dict, *, by, customer: Customer | None = None, prepa
             clean, errors = rules.clean_customer(values, session, prepared)
             if errors:
                 raise Invalid(errors)
+        matches = _check_duplicates(session, clean, None, duplicates)
         if "customer_number" not in clean:
             try:
                 clean["customer_number"] = next_customer_number(session, prepared.settings)
@@ -60,11 +85,12 @@ def create_customer(values: dict, *, by, customer: Customer | None = None, prepa
         session.add(customer)
         rules.apply_customer(customer, clean, prepared)
         session.flush()
+        _record_confirmed(session, customer, matches)
     return customer
 
 
 def update_customer(customer: Customer, values: dict, *, by, expected_version: int | None = None,
-                    prepared=None, clean: dict | None = None) -> Customer:
+                    prepared=None, clean: dict | None = None, duplicates: str = IGNORE) -> Customer:
     """Change a customer's fields; the number is changed only by renumbering.
 
     `expected_version`: the version the edit began from; if the customer was saved since,
@@ -81,11 +107,13 @@ def update_customer(customer: Customer, values: dict, *, by, expected_version: i
             clean, errors = rules.clean_customer(merged, session, prepared, customer)
             if errors:
                 raise Invalid(errors)
+        matches = _check_duplicates(session, clean, customer, duplicates)
         rules.apply_customer(customer, clean, prepared)
         try:
             session.flush()
         except StaleDataError:
             raise EditConflict() from None
+        _record_confirmed(session, customer, matches)
     return customer
 
 

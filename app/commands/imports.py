@@ -15,7 +15,7 @@ from ..services import importer as reading
 from ..services.numbering import next_customer_numbers
 from .assignment import assign_technician
 from .contacts import delete_address, save_address, save_contact
-from .customers import create_customer, set_active, update_customer
+from .customers import CONFIRMED, IGNORE, create_customer, set_active, update_customer
 from .transaction import transaction
 
 
@@ -65,7 +65,8 @@ def write_batch(importer, batch: list, progress=None) -> None:
         for checked in batch:
             if checked.existing is None:
                 clean = {**checked.clean, "customer_number": checked.group.number or next(generated)}
-                customer = create_customer({}, by=by, clean=clean, prepared=importer.prepared)
+                customer = create_customer({}, by=by, clean=clean, prepared=importer.prepared,
+                                           duplicates=CONFIRMED if checked.duplicates else IGNORE)
                 importer.report.created += 1
             else:
                 customer = update_customer(checked.existing, {}, by=by, clean=checked.clean,
@@ -91,7 +92,12 @@ def write_batch(importer, batch: list, progress=None) -> None:
 
 
 def import_register(session, opener: Callable, filename: str, by=None, *, mode: str = reading.INSERT,
-                    dry_run: bool = False, valid_only: bool = False, progress: Callable | None = None):
-    """Import the file behind `opener` as `by` (None: the system); returns (report, failed-rows CSV)."""
+                    dry_run: bool = False, valid_only: bool = False, progress: Callable | None = None,
+                    allow_duplicates: bool = False):
+    """Import the file behind `opener` as `by` (None: the system); returns (report, failed-rows CSV).
+
+    `allow_duplicates`: insert mode also writes new customers that look like existing ones
+    (history records that they were imported although possible duplicates)."""
     return reading.run_import(session, opener, filename, by if by is not None else SYSTEM, mode=mode,
-                              dry_run=dry_run, valid_only=valid_only, progress=progress, writer=write_batch)
+                              dry_run=dry_run, valid_only=valid_only, progress=progress, writer=write_batch,
+                              allow_duplicates=allow_duplicates)

@@ -4,7 +4,7 @@ from .api import ApiToken, IdempotentRequest
 from .article import Article, CustomerArticle
 from .background import BackgroundTask, BackgroundWorker, ExportJob
 from .custom_fields import CustomFieldDefinition, CustomFieldValue
-from .customer import Address, Contact, Customer, CustomerSearchText, customer_discount_letter
+from .customer import Address, Contact, Customer, CustomerAlias, CustomerSearchText, customer_discount_letter
 from .discount import DiscountLetter, DiscountLetterRow
 from .documents import Document, DocumentFolder
 from .history import CustomerHistory
@@ -32,6 +32,7 @@ __all__ = [
     "BackgroundWorker",
     "Contact",
     "Customer",
+    "CustomerAlias",
     "CustomerArticle",
     "CustomerHistory",
     "CustomerSearchText",

@@ -71,6 +71,8 @@ class Customer(Model):
         Index("ix_customer_created_at_id", "created_at", "id", postgresql_include=["active"]),
         Index("ix_customer_type_id", "customer_type", "id", postgresql_include=["active"]),
         trigram_index("ix_customer_name_trgm", "name"),
+        Index("ix_customer_possible_duplicate_name", "name", "id", sqlite_where=text("possible_duplicate"),
+              postgresql_where=text("possible_duplicate")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -79,6 +81,18 @@ class Customer(Model):
     customer_type: Mapped[str] = mapped_column(String(10), nullable=False, default=COMPANY)
     # Organisation number (company) or personnummer (private), canonical form.
     identity_number: Mapped[str | None] = mapped_column(String(13), index=True)
+    # Duplicate detection (app/services/duplicates.py keeps these in step with the values):
+    # the identity number's last ten digits (so 556036-0793, 5560360793 and a personnummer with
+    # or without its century meet), and the name without case, punctuation and legal form.
+    identity_key: Mapped[str | None] = mapped_column(String(10), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # name_key and the invoice postcode ("bygg måleri|90326"): a close name at the same postcode
+    # is a possible duplicate, and the list filter groups over this one index.
+    duplicate_key: Mapped[str | None] = mapped_column(String(210), index=True)
+    # Shares its identity_key or duplicate_key with another customer: the list filter "possible
+    # duplicates" reads this flag (a partial index), kept by app/services/duplicates.py on write.
+    possible_duplicate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                     server_default=text("false"))
     vat_type: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(8))
     comment: Mapped[str | None] = mapped_column(Text)  # internal (F8)
@@ -179,7 +193,11 @@ class Contact(Model):
 
 class Address(Model):
     __tablename__ = "address"
-    __table_args__ = (UniqueConstraint("customer_id", "kind", name="uq_address_customer_kind"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind", name="uq_address_customer_kind"),
+        # A new customer is compared with the customers at its postcode (possible duplicates).
+        Index("ix_address_postcode_kind", "postcode", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(
@@ -227,3 +245,16 @@ Index("ix_customer_name_prefix", func.lower(Customer.name).label("name_lower"),
       postgresql_ops={"name_lower": "text_pattern_ops"}).ddl_if(dialect="postgresql")
 Index("ix_customer_number_prefix", Customer.customer_number,
       postgresql_ops={"customer_number": "text_pattern_ops"}).ddl_if(dialect="postgresql")
+
+
+class CustomerAlias(Model):
+    """A customer number that was merged away: a search for it finds the surviving customer."""
+
+    __tablename__ = "customer_alias"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    merged_name: Mapped[str | None] = mapped_column(String(200))
+    merged_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())

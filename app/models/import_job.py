@@ -34,6 +34,8 @@ class ImportJob(Model):
     mode: Mapped[str] = mapped_column(String(8), nullable=False, default="insert")
     dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     valid_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Insert mode refuses rows that look like an existing customer unless this is set.
+    allow_duplicates: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
     phase: Mapped[str | None] = mapped_column(String(16))  # "checking" or "writing"
     total_rows: Mapped[int | None] = mapped_column(Integer)
     done_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -24,6 +24,10 @@ ASSIGN = "can_assign"
 DELETE_UPLOADED_FILES = "can_delete_uploaded_files"
 # Not one of F27's twelve: renumbering is for administrators only (F1), so only Admin holds it.
 CHANGE_CUSTOMER_NUMBER = "can_change_customer_number"
+# Issue 15, in F27's style; held by Admin only unless a role is given them: merging two
+# customers into one, and the GDPR extract and erasure of one person's data.
+MERGE_CUSTOMERS = "can_merge_customers"
+HANDLE_PERSONAL_DATA = "can_handle_personal_data"
 
 RIGHT_LABELS = {
     VIEW: _l("View"),
@@ -39,6 +43,8 @@ RIGHT_LABELS = {
     ASSIGN: _l("Assign"),
     DELETE_UPLOADED_FILES: _l("Delete uploaded files"),
     CHANGE_CUSTOMER_NUMBER: _l("Change customer number"),
+    MERGE_CUSTOMERS: _l("Merge customers"),
+    HANDLE_PERSONAL_DATA: _l("Extract and erase personal data (GDPR)"),
 }
 CUSTOMER_PERMISSIONS = list(RIGHT_LABELS)
 PORTAL = "Portal"

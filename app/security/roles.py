@@ -7,6 +7,8 @@ from .rights import (
     CUSTOMER_PERMISSIONS,
     DISCOUNT_LETTER,
     EDIT_ASSIGNED,
+    HANDLE_PERSONAL_DATA,
+    MERGE_CUSTOMERS,
     ORDER,
     ORDER_PERMISSIONS,
     PORTAL,
@@ -30,7 +32,8 @@ _CUSTOMER_MENUS = [("menu_access", MENU_REGISTER), ("menu_access", MENU_CUSTOMER
 _ORDER_MENUS = [("menu_access", MENU_WORK), ("menu_access", MENU_ORDERS)]
 
 ROLE_PERMISSIONS = {
-    MANAGER: [(p, CUSTOMER) for p in CUSTOMER_PERMISSIONS if p != CHANGE_CUSTOMER_NUMBER]
+    MANAGER: [(p, CUSTOMER) for p in CUSTOMER_PERMISSIONS
+              if p not in (CHANGE_CUSTOMER_NUMBER, MERGE_CUSTOMERS, HANDLE_PERSONAL_DATA)]
     + [("can_view", DISCOUNT_LETTER), ("can_create", DISCOUNT_LETTER), ("can_delete", DISCOUNT_LETTER)]
     + [("can_list", "ArticleView"), ("can_show", "ArticleView")]
     + _CUSTOMER_MENUS

@@ -192,6 +192,18 @@ def _stamp_and_queue(session: Session, rows: list[dict]) -> None:
     session.info.setdefault(_PENDING, []).extend(rows)
 
 
+def note(session: Session, customer_id: int, record_type: str, action: str, field: str | None = None,
+         new_value: str | None = None, old_value: str | None = None) -> None:
+    """A history entry that is not a field change (a confirmed duplicate, a merge, an erasure),
+    written with the transaction's other rows."""
+    user_id, name = actor()
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    session.info.setdefault(_PENDING, []).append({
+        "customer_id": customer_id, "record_type": record_type, "record_id": customer_id, "action": action,
+        "field": field, "old_value": old_value, "new_value": new_value, "changed_by_id": user_id,
+        "changed_by": name, "changed_at": now})
+
+
 def _write_pending(session: Session) -> None:
     """Before the commit: the last changes flushed, then every history row of the
     transaction in one bulk insert (a batch of 500 imported customers is one statement)."""

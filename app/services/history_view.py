@@ -27,7 +27,9 @@ RECORD_LABELS = {
     "order": _l("Customer order"),
     "facility": _l("Facility"),
 }
-ACTION_LABELS = {"insert": _l("Added"), "update": _l("Changed"), "delete": _l("Deleted")}
+ACTION_LABELS = {"insert": _l("Added"), "update": _l("Changed"), "delete": _l("Deleted"),
+                 "duplicate": _l("Saved although a possible duplicate"), "merge": _l("Merged"),
+                 "erase": _l("Personal data erased")}
 CHILD_FIELD_LABELS = {
     "phone": _l("Phone"),
     "email": _l("E-mail"),

@@ -80,7 +80,8 @@ def is_interrupted(session, job: ImportJob) -> bool:
     return job.status == RUNNING and background.orphaned(session, job.claimed_by) and job.claimed_by is not None
 
 
-def queue_job(session, job: ImportJob, user, mode: str, dry_run: bool, valid_only: bool) -> bool:
+def queue_job(session, job: ImportJob, user, mode: str, dry_run: bool, valid_only: bool,
+              allow_duplicates: bool = False) -> bool:
     """Mark the job to run; False when it is queued or running already. ImportNotAllowed when
     the user lacks the rights the mode needs. The caller then sends the task (app.tasks)."""
     if mode not in MODES:
@@ -92,6 +93,7 @@ def queue_job(session, job: ImportJob, user, mode: str, dry_run: bool, valid_onl
     if not has_content:
         raise ImportFileInvalid(_l("The file of this import is no longer kept; upload it again."))
     job.mode, job.dry_run, job.valid_only = mode, dry_run, valid_only
+    job.allow_duplicates = allow_duplicates
     job.status, job.phase, job.done_rows, job.total_rows, job.report = QUEUED, None, 0, None, None
     job.failed_rows = None
     job.claimed_by = job.claim_token = None
@@ -146,6 +148,7 @@ def run_job(job_id: int, writer) -> str:
     failed_so_far = session.execute(select(ImportJob.failed_rows).where(ImportJob.id == job_id)).scalar()
     locale = job.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")
     mode, dry_run, valid_only, filename = job.mode, job.dry_run, job.valid_only, job.filename
+    allow_duplicates = job.allow_duplicates
     resume = _resume_point(job, failed_so_far)
     session.commit()
     importer = None
@@ -164,7 +167,8 @@ def run_job(job_id: int, writer) -> str:
     try:
         with force_locale(locale), acting_as(user.username, user.id):
             importer = Importer(session, user, mode, dry_run, valid_only, progress,
-                                batch_size=current_app.config.get("IMPORT_BATCH_SIZE", 500), resume=resume, writer=writer)
+                                batch_size=current_app.config.get("IMPORT_BATCH_SIZE", 500), resume=resume, writer=writer,
+                                allow_duplicates=allow_duplicates)
             try:
                 table = open_table(_opener(content or b""), filename)
             except ImportFileInvalid as exc:

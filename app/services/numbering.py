@@ -5,7 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select, update
 
-from ..models.customer import Customer
+from ..models.customer import Customer, CustomerAlias
 from ..models.settings import NumberSequence
 
 CUSTOMER_SEQUENCE = "customer"
@@ -26,10 +26,12 @@ def check_customer_number(number: str, settings) -> str:
 
 
 def number_taken(session, number: str, except_id: int | None = None) -> bool:
+    """In use by a customer, or merged away (a search for a merged number finds the survivor)."""
     query = select(exists().where(Customer.customer_number == number))
     if except_id is not None:
         query = select(exists().where(Customer.customer_number == number, Customer.id != except_id))
-    return session.execute(query).scalar()
+    return session.execute(query).scalar() or session.execute(
+        select(exists().where(CustomerAlias.number == number))).scalar()
 
 
 def _first_value(session, settings) -> int:

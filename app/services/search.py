@@ -13,10 +13,11 @@ from sqlalchemy.orm import selectinload
 
 from ..database import contains_ci, fold, like_escape
 from ..models.custom_fields import CustomFieldValue
-from ..models.customer import CUSTOMER_TYPES, PRIVATE, Customer, CustomerSearchText
+from ..models.customer import CUSTOMER_TYPES, PRIVATE, Customer, CustomerAlias, CustomerSearchText
 from . import custom_fields as cf
 from . import customer_fields as registry
 from . import search_text
+from .duplicates import possible_duplicates_condition
 from .identity import parse_identity
 from .list_columns import sees_full_identity
 from .scope import scoped
@@ -45,6 +46,7 @@ class CustomerSearch:
     assigned: str = ""  # "" any, "none", or a user id
     custom: dict = field(default_factory=dict)  # field id -> value
     fields: dict = field(default_factory=dict)  # registry key -> value (`f_<key>` filters)
+    duplicates: bool = False  # only possible duplicates (issue 15)
     sort: str = "name"
     direction: str = "asc"
     page: int = 1
@@ -64,6 +66,7 @@ class CustomerSearch:
             "dir": self.direction,
             "page": self.page,
             "size": self.page_size,
+            "dup": "1" if self.duplicates else "",
         }
         values.update({f"cf_{k}": v for k, v in self.custom.items()})
         values.update({f"f_{k}": v for k, v in self.fields.items()})
@@ -92,6 +95,7 @@ def parse_search(args, fields, default_sort: str | None = None, default_directio
         search.status = args["status"]
     if args.get("type") in CUSTOMER_TYPES:
         search.customer_type = args["type"]
+    search.duplicates = args.get("dup") == "1"
     assigned = (args.get("assigned") or "").strip()
     if assigned == "none" or (assigned.isdigit() and int(assigned) < 2**31):  # a larger id is no user
         search.assigned = assigned
@@ -220,6 +224,7 @@ def _text_matches(q: str, dialect: str, user=None, combine=union):
     else:
         parts = [select(CustomerSearchText.customer_id).where(
             or_(*[_document_contains(f) for f in _substrings(q)]))]
+        parts.append(select(CustomerAlias.customer_id).where(CustomerAlias.number == q))  # merged away
         identity = identity_match(q, user)
         if identity is not None:
             parts.append(identity)
@@ -267,6 +272,8 @@ def filtered_query(search: CustomerSearch, user, fields, dialect: str, *, unscop
         query = query.where(Customer.id.in_(_text_matches(search.q, dialect, None if unscoped else user)))
     for key, value in search.fields.items():
         query = query.where(_field_condition(key, value, dialect))
+    if search.duplicates:
+        query = query.where(possible_duplicates_condition())
     by_id = {f.id: f for f in fields}
     for field_id, value in search.custom.items():
         condition = _custom_condition(by_id[field_id], value, dialect)

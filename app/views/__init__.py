@@ -15,8 +15,10 @@ from .background import BackgroundJobsView
 from .customer_children import AddressInlineView, ContactInlineView, CustomerArticleInlineView
 from .customers import CustomerView
 from .documents import DocumentView
+from .gdpr import GdprView
 from .import_export import ImportExportView
 from .integrations import CompanyLookupView, IntegrationsView
+from .merge import MergeView
 from .notifications import NotificationView
 from .orders import FacilityInlineView, OrderView
 from .portal import InvitationView, PortalView
@@ -41,6 +43,7 @@ def register_views(appbuilder) -> None:
     )
     appbuilder.add_view_no_menu(DiscountLetterRowView)
     appbuilder.add_view_no_menu(DocumentView)
+    appbuilder.add_view_no_menu(MergeView)
     appbuilder.add_view_no_menu(NotificationView)
     appbuilder.add_view_no_menu(PortalView)
     appbuilder.add_view_no_menu(InvitationView)
@@ -58,6 +61,9 @@ def register_views(appbuilder) -> None:
         IntegrationsView, "Integrations", label=_l("Integrations"), icon="fa-exchange", category="Settings",
     )
     appbuilder.add_view_no_menu(CompanyLookupView)
+    appbuilder.add_view(
+        GdprView, "Personal data", label=_l("Personal data (GDPR)"), icon="fa-user-secret", category="Settings",
+    )
     appbuilder.add_view(
         BackgroundJobsView, "Background jobs", label=_l("Background jobs"), icon="fa-tasks", category="Settings",
     )

@@ -14,6 +14,8 @@ or the list (the chosen ones, or all that match the filter), each with a confirm
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
@@ -25,7 +27,7 @@ from wtforms import StringField
 
 from ..commands import assignment as assign_cmd
 from ..commands import customers as commands
-from ..errors import NO_VERSION, EditConflict, Invalid
+from ..errors import NO_VERSION, EditConflict, Invalid, PossibleDuplicate
 from ..extensions import db
 from ..models.article import CUSTOMER_ARTICLE_KINDS, SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
 from ..models.customer import ADDRESS_KINDS, INVOICE, POSTAL, VISITING, Customer
@@ -41,6 +43,7 @@ from ..security.rights import (
     DELETE,
     EDIT,
     EDIT_ASSIGNED,
+    MERGE_CUSTOMERS,
     VIEW,
     VIEW_ASSIGNED,
 )
@@ -48,6 +51,7 @@ from ..services import custom_fields as cf
 from ..services import customer_fields as registry
 from ..services import customers as rules
 from ..services.assignment import assignable_users
+from ..services.duplicates import duplicates_of_values
 from ..services.list_choice import resolve_list
 from ..services.list_columns import display_value as cell_text
 from ..services.list_columns import load_options, sees_full_identity
@@ -90,22 +94,38 @@ def _letters():
 class CustomerFormBase(ServiceForm):
     is_new = False
     skip = ("csrf_token", "version")
+    duplicates: list = []
+
+    def confirmed(self) -> bool:
+        return request.form.get("confirm_duplicate") == "y"
 
     def check(self, values: dict) -> dict:
         prepared = rules.Prepared(db.session)
-        _clean, errors = rules.clean_customer(values, db.session, prepared, check_number=self.is_new)
+        clean, errors = rules.clean_customer(values, db.session, prepared, check_number=self.is_new)
         customer_id = getattr(self, "_id", None)  # FAB sets it on an edit form
+        stored = db.session.get(Customer, customer_id) if customer_id is not None else None
         if customer_id is not None and not str(self.version.data or "").strip().isdigit():
             errors["version"] = NO_VERSION  # a save must say which version it changes
-        elif customer_id is not None:
-            stored = db.session.get(Customer, customer_id)
-            if stored is not None and str(stored.version) != str(self.version.data):
-                errors["version"] = EditConflict.message
+        elif stored is not None and str(stored.version) != str(self.version.data):
+            errors["version"] = EditConflict.message
+        if not errors and not self.confirmed():
+            matches = duplicates_of_values(db.session, clean, stored)
+            if matches:
+                self.duplicates = visible_matches(matches)
+                error = PossibleDuplicate(matches)
+                errors["identity_number" if "identity_number" in self else "name"] = error.errors["identity_number"]
         return errors
 
     def populate_obj(self, obj) -> None:
         obj.submitted = self.values()
         obj.submitted_version = int(self.version.data) if str(self.version.data or "").isdigit() else None
+        obj.submitted_duplicates = commands.CONFIRMED if self.confirmed() else commands.REFUSE
+
+
+def visible_matches(matches) -> list:
+    """The matches, each marked whether the current user may open it (the others are not named)."""
+    seen = set(customer_ids_in_scope([m.id for m in matches], current_actor(), False))
+    return [SimpleNamespace(**m.as_dict(), visible=m.id in seen) for m in matches]
 
 
 def build_customer_form(is_new: bool):
@@ -127,12 +147,14 @@ class EditCustomerForm(FormFactory):
 
 
 def _create(item, values, *, by):
-    commands.create_customer(values, by=by, customer=item)
+    commands.create_customer(values, by=by, customer=item,
+                             duplicates=getattr(item, "submitted_duplicates", commands.REFUSE))
     g.saved_customer_id = item.id
 
 
 def _update(item, values, *, by):
-    commands.update_customer(item, values, by=by, expected_version=getattr(item, "submitted_version", None))
+    commands.update_customer(item, values, by=by, expected_version=getattr(item, "submitted_version", None),
+                             duplicates=getattr(item, "submitted_duplicates", commands.REFUSE))
 
 
 customer_interface = CommandInterface(Customer, create=_create, update=_update, delete=commands.delete_customer)
@@ -242,6 +264,7 @@ class CustomerView(CustomerCardMixin, ModelView):
             can_activate=can_edit,
             can_assign=user_can(ASSIGN),
             can_renumber=user_can(CHANGE_CUSTOMER_NUMBER),
+            can_merge=user_can(MERGE_CUSTOMERS),
             confirm_form=ConfirmForm(),
             display_name=rules.display_name(customer, settings),
             title=customer.name,
@@ -256,6 +279,7 @@ class CustomerView(CustomerCardMixin, ModelView):
             "customers/form.html",
             form=form,
             customer=customer,
+            duplicates=getattr(form, "duplicates", []),
             sections=form_sections(form, settings, cf.active_fields(db.session)),
             identity_labels={k: str(v) for k, v in registry.IDENTITY_LABELS.items()},
             title=_l("Edit customer") if customer else _l("Add customer"),

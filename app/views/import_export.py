@@ -65,6 +65,7 @@ class UploadForm(FlaskForm):
 class RunForm(FlaskForm):
     mode = RadioField(_l("How to import"), choices=[], default=INSERT)
     valid_only = BooleanField(_l("Import the valid rows and report the others"))
+    allow_duplicates = BooleanField(_l("Also add customers that may already exist (possible duplicates)"))
 
 
 def _allowed_modes() -> list[str]:
@@ -159,7 +160,8 @@ class ImportExportView(BaseView):
             return redirect(url_for(".job", job_id=job.id))
         try:
             queued = jobs.queue_job(db.session, job, current_user, form.mode.data,
-                                    request.form.get("dry_run") == "1", form.valid_only.data)
+                                    request.form.get("dry_run") == "1", form.valid_only.data,
+                                    allow_duplicates=form.allow_duplicates.data)
         except ImportNotAllowed:
             abort(403)
         except ImportFileInvalid as exc:

@@ -78,7 +78,8 @@ def test_upload_preview_check_fix_and_import(app, as_admin):
     wait_for(as_admin, job_url)
     assert 'id="import-errors"' in as_admin.get(job_url).get_data(as_text=True) and customer_count(app) == 0
 
-    fixed = [ROWS[0], ROWS[1], ["4002", "Andra AB", "556036-0793", "11455", "Stockholm", "Bo", "bo@andra.se"],
+    # (not Första AB's organisation number: that would be a possible duplicate, issue 15)
+    fixed = [ROWS[0], ROWS[1], ["4002", "Andra AB", "556677-8899", "11455", "Stockholm", "Bo", "bo@andra.se"],
              ["4003", "Tredje AB", "", "90325", "Umeå", "", ""]]
     job_url = upload(as_admin, csv_file(fixed)).location
     as_admin.post(f"{job_url}/run", data={"mode": "insert"})

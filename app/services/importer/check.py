@@ -23,6 +23,7 @@ from ...security.access import SYSTEM, holds
 from ...security.rights import ASSIGN, CREATE, EDIT
 from .. import custom_fields as cf
 from .. import customers as rules
+from ..duplicates import find_duplicates_many, identity_key, name_key
 from ..numbering import check_customer_number
 from ..scope import scoped
 from ..settings import get_settings
@@ -75,6 +76,7 @@ class Checked:
     active: object = UNCHANGED
     assigned: object = UNCHANGED
     contacts: list = field(default_factory=list)  # [(row, clean contact, main flag given?)]
+    duplicates: list = field(default_factory=list)  # existing customers a new one may duplicate
 
     @property
     def ok(self) -> bool:
@@ -98,12 +100,16 @@ class Importer:
 
     def __init__(self, session, user, mode: str = INSERT, dry_run: bool = False, valid_only: bool = False,
                  progress: Callable | None = None, batch_size: int = 500, writer: Callable | None = None,
-                 resume: ResumePoint | None = None):
+                 resume: ResumePoint | None = None, allow_duplicates: bool = False):
         if mode not in MODES:
             raise ValueError(mode)
         self.session = session
         self.user = user
         self.mode, self.dry_run, self.valid_only = mode, dry_run, valid_only
+        # Insert mode refuses a new customer that looks like an existing one, unless allowed;
+        # the other modes (and an allowed insert) list it in the report and write it.
+        self.allow_duplicates = allow_duplicates
+        self.seen: dict = {}  # duplicate keys of the file's new customers -> their first row
         self.progress = progress or (lambda phase, done, total: None)
         self.batch_size = batch_size
         self.writer = writer  # (importer, [Checked], progress) -> None: one batch through the commands
@@ -264,7 +270,9 @@ class Importer:
     def _check_batch(self, batch: list[Group]) -> list[Checked]:
         numbers = sorted({g.number for g in batch if g.number})
         editable, in_use = self._existing(numbers)
-        return [self._check(group, editable, in_use) for group in batch]
+        checked = [self._check(group, editable, in_use) for group in batch]
+        self._check_duplicates([c for c in checked if c.existing is None and c.clean is not None and c.ok])
+        return checked
 
     def _error(self, group: Group, row: int, key: str, message) -> None:
         """One error per cell: the first reason found (a refused cell is not also "missing")."""
@@ -313,6 +321,38 @@ class Importer:
         self._check_flags(checked, existing, values, first_row)
         self._check_contacts(checked, existing)
         return checked
+
+    def _check_duplicates(self, new: list[Checked]) -> None:
+        """New customers that look like stored ones, or like an earlier new one of this file
+        (compared by the same keys): listed, or refused in insert mode unless allowed."""
+        wanted = []
+        for checked in new:
+            clean = checked.clean
+            invoice = checked.addresses.get(INVOICE) or {}
+            wanted.append((clean.get("identity_number"), clean.get("name"),
+                           clean.get("invoice_postcode") or invoice.get("postcode")))
+        for checked, values, matches in zip(new, wanted, find_duplicates_many(self.session, wanted), strict=True):
+            row = checked.group.rows[0][0]
+            names = [f"{m.customer_number} {m.name}" for m in matches]
+            keys = [k for k in (("i", identity_key(values[0])), ("n", name_key(values[1]), values[2]))
+                    if k[1] and (k[0] == "i" or k[2])]
+            earlier = next((self.seen[k] for k in keys if self.seen.get(k, row) != row), None)
+            if earlier is not None:
+                names.append(str(_l("row %(row)s of the file", row=earlier)))
+            for k in keys:
+                self.seen.setdefault(k, row)
+            if not names:
+                continue
+            checked.duplicates = names  # the writer records in history that it was allowed
+            text = "; ".join(names)
+            key = "identity_number" if any(m.reason == "identity" for m in matches) or (
+                earlier is not None and keys[0][0] == "i") else "name"
+            if self.mode == INSERT and not self.allow_duplicates:
+                self._error(checked.group, row, key, _l("This customer may already exist: %(customers)s. "
+                                                        "Allow possible duplicates to import it anyway.",
+                                                        customers=text))
+            else:
+                self.report.add_duplicate(row, values[1] or "", text)
 
     def _overlay(self, raw: dict, values: dict, group: Group, row: int) -> None:
         """The file's cells as form input: words for choices and yes/no, names of discount letters."""
@@ -476,6 +516,7 @@ class Importer:
 
     # -- the passes --------------------------------------------------------------------
     def _pass(self, phase: str, write: bool, record: bool, skip: int = 0) -> None:
+        self.seen = {}
         done = skip
         total = self.table.total_rows
         for batch in self._batches(skip):
@@ -546,12 +587,13 @@ def _failed_cell(value) -> str:
 
 def run_import(session, opener: Callable, filename: str, user=None, *, mode: str = INSERT, dry_run: bool = False,
                valid_only: bool = False, progress: Callable | None = None,
-               writer: Callable | None = None) -> tuple[ImportReport, bytes | None]:
+               writer: Callable | None = None, allow_duplicates: bool = False) -> tuple[ImportReport, bytes | None]:
     """Import the file behind `opener`; returns the report and the failed-rows file (CSV) if any.
 
     Writing is done by `writer` (the import command); a dry run needs none.
     """
-    importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer)
+    importer = Importer(session, user, mode, dry_run, valid_only, progress, writer=writer,
+                        allow_duplicates=allow_duplicates)
     try:
         table = open_table(opener, filename)
     except ImportFileInvalid as exc:

@@ -34,6 +34,8 @@ class ImportReport:
     written: bool = False
     file_error: str | None = None
     columns: list = field(default_factory=list)  # [header, label or None, note or None]
+    # New customers that look like existing ones: [row, name, "number name; …"] (issue 15).
+    duplicates: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -43,6 +45,10 @@ class ImportReport:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(RowError(row, str(column), str(message)))
+
+    def add_duplicate(self, row: int, name: str, existing: str) -> None:
+        if len(self.duplicates) < MAX_ERRORS_KEPT and all(d[0] != row for d in self.duplicates):  # once per row
+            self.duplicates.append([row, str(name), str(existing)])
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if k != "errors"}
