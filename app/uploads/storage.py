@@ -158,8 +158,8 @@ class S3Storage(Storage):
 
     def __init__(self, bucket: str, *, endpoint_url=None, region=None, access_key=None, secret_key=None,
                  prefix: str = "documents/", multipart_threshold: int = 8 * MB, multipart_chunksize: int = 5 * MB,
-                 max_concurrency: int = 3, url_expires: int = 60, connect_timeout: float = 5,
-                 read_timeout: float = 60, max_attempts: int = 3):
+                 max_concurrency: int = 3, url_expires: int = 60, connect_timeout: float = 3,
+                 read_timeout: float = 10, max_attempts: int = 2):
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
@@ -281,9 +281,9 @@ def storage_from_config(config) -> Storage:
             multipart_chunksize=int(config.get("S3_MULTIPART_CHUNKSIZE", 5 * MB)),
             max_concurrency=int(config.get("S3_MAX_CONCURRENCY", 3)),
             url_expires=int(config.get("S3_URL_EXPIRES", 60)),
-            connect_timeout=float(config.get("S3_CONNECT_TIMEOUT", 5)),
-            read_timeout=float(config.get("S3_READ_TIMEOUT", 60)),
-            max_attempts=int(config.get("S3_MAX_ATTEMPTS", 3)),
+            connect_timeout=float(config.get("S3_CONNECT_TIMEOUT", 3)),
+            read_timeout=float(config.get("S3_READ_TIMEOUT", 10)),
+            max_attempts=int(config.get("S3_MAX_ATTEMPTS", 2)),
         )
     raise ValueError(f"unknown STORAGE_BACKEND {backend!r} (use 'local' or 's3')")
 
