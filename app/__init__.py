@@ -86,4 +86,15 @@ def create_app(config=None) -> Flask:
 
     register_web_hooks(app)
     register_cli(app)
+    _warn_about_process_local_limits(app)
     return app
+
+
+def _warn_about_process_local_limits(app: Flask) -> None:
+    """With `memory://` every process counts login attempts for itself (README, "Login limits")."""
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory://") and app.config.get("RATELIMIT_ENABLED") and not app.debug:
+        app.logger.warning(
+            "RATELIMIT_STORAGE_URI is memory://: login limits are counted per process, so with N "
+            "workers an account gets N times the limit. Set it to redis://… in production."
+        )
