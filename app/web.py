@@ -196,7 +196,10 @@ def _bad_request_page(error):
     message = error.description
     if not message or message == type(error).description:  # Werkzeug's own English text
         message = _l("The request was not understood: a value in it is not valid here.")
-    return render_template("errors/400.html", appbuilder=current_app.appbuilder, message=message), 400
+    try:
+        return render_template("errors/400.html", appbuilder=current_app.appbuilder, message=message), 400
+    except Exception:  # noqa: BLE001 - e.g. an untrusted Host: no URL can be built, Werkzeug's page
+        return error
 
 
 def _database_unavailable(error):
