@@ -54,6 +54,15 @@ class Config:
     # Database errors are logged without the statement's values ([parameters: …] would put
     # submitted personal data, personnummer included, into the error log).
     SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+    # PostgreSQL: seconds before a connection attempt, a statement, or the wait for a pooled
+    # connection gives up (the request then answers 503 instead of hanging).
+    DATABASE_CONNECT_TIMEOUT = float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30"))
+    DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "10"))
+    # S3: connect/read timeouts (seconds) and attempts; a stuck store answers 503 within ~25 s.
+    S3_CONNECT_TIMEOUT = float(os.environ.get("S3_CONNECT_TIMEOUT", "3"))
+    S3_READ_TIMEOUT = float(os.environ.get("S3_READ_TIMEOUT", "10"))
+    S3_MAX_ATTEMPTS = int(os.environ.get("S3_MAX_ATTEMPTS", "2"))
 
     # The schema belongs to Alembic; permissions are written by `flask init-security`.
     FAB_CREATE_DB = False

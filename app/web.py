@@ -213,7 +213,32 @@ def _bad_request_page(error):
     message = error.description
     if not message or message == type(error).description:  # Werkzeug's own English text
         message = _l("The request was not understood: a value in it is not valid here.")
-    return render_template("errors/400.html", appbuilder=current_app.appbuilder, message=message), 400
+    try:
+        return render_template("errors/400.html", appbuilder=current_app.appbuilder, message=message), 400
+    except Exception:  # noqa: BLE001 - e.g. an untrusted Host: no URL can be built, Werkzeug's page
+        return error
+
+
+def _database_unavailable(error):
+    """The database did not answer in time (connect, statement or pool timeout): 503, at once."""
+    from flask_babel import lazy_gettext as _l
+    from flask_login import current_user
+
+    from .extensions import db
+
+    current_app.logger.error("Database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone as well
+        pass
+    if request.path.startswith("/api/"):
+        return {"message": str(_l("The database is not answering. Try again in a moment."))}, 503
+    g.user = getattr(g, "user", None) or current_user
+    message = _l("The database is not answering. Try again in a moment.")
+    try:
+        return render_template("errors/503.html", appbuilder=current_app.appbuilder, message=message), 503
+    except Exception:  # noqa: BLE001 - the page itself needs the database (the navbar): plain text
+        return str(message), 503, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _too_many_requests(error):
@@ -284,6 +309,11 @@ def register_web_hooks(app) -> None:
     app.before_request(_check_fab_filters)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
     app.register_error_handler(400, _bad_request_page)
     app.register_error_handler(429, _too_many_requests)
     for status in (404, 405):  # 400: _bad_request_page hands API requests over

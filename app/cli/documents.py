@@ -33,6 +33,9 @@ def check(repair: bool, min_age: int, force: bool) -> None:
     for missing in report.missing_objects:
         click.echo(f"missing object: document {missing.document_id} {missing.name!r} of customer "
                    f"{missing.customer_id} (key {missing.storage_key})")
+    for upload in report.stale_uploads:
+        click.echo(f"unfinished multipart upload: {upload.name} (upload {upload.upload_id}), "
+                   f"begun {upload.initiated:%Y-%m-%d %H:%M} UTC")
     if report.young_objects:
         click.echo(f"{report.young_objects} unreferenced object(s) younger than {min_age} min left alone "
                    "(uploads may be in progress).")
@@ -41,7 +44,8 @@ def check(repair: bool, min_age: int, force: bool) -> None:
         return
     if not repair:
         click.echo(f"{len(report.orphan_objects)} orphan object(s), {len(report.missing_objects)} row(s) "
-                   "without object. Run with --repair to remove them.")
+                   f"without object, {len(report.stale_uploads)} unfinished upload(s). "
+                   "Run with --repair to remove them.")
         raise SystemExit(1)
     try:
         objects, rows = repair_documents(report, by=SYSTEM, storage=storage, force=force)
@@ -49,4 +53,5 @@ def check(repair: bool, min_age: int, force: bool) -> None:
         raise click.ClickException(str(exc)) from None
     except StorageError as exc:
         raise click.ClickException(f"The store failed during the repair: {exc}") from None
-    click.echo(f"Repaired: {objects} orphan object(s) removed, {rows} row(s) without object removed.")
+    click.echo(f"Repaired: {objects} orphan object(s) removed, {rows} row(s) without object removed, "
+               f"{len(report.stale_uploads)} unfinished upload(s) aborted.")

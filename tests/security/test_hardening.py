@@ -252,3 +252,13 @@ def test_with_redis_down_logins_go_on_counted_per_process_and_logout_works(datab
     assert "För många misslyckade inloggningar" in response.get_data(as_text=True)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_memory_limiter_storage_warns_at_start_up(database_url, caplog):
+    with caplog.at_level("WARNING"):
+        make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    assert "login limits are counted per process" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/8")
+    assert "counted per process" not in caplog.text

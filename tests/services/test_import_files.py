@@ -144,3 +144,28 @@ def test_columns_of_settings_that_are_off_are_not_recognised(bare_context):
     assert [m.key for m in mapped(["Namn", "Momstyp"])] == ["name", None]
     with_vat = Settings({**DEFAULT_SETTINGS, "show_vat_type": True})
     assert [m.key for m in mapped(["Namn", "Momstyp"], with_vat)] == ["name", "vat_type"]
+
+
+def test_shared_strings_beyond_what_one_import_may_hold_are_refused_before_they_are_read(bare_context):
+    """Issue 17 item 1: a modest ratio (about 10:1, far below the zip-bomb ratio) and a total far
+    below the total cap, but more text than an import may hold in memory: refused at once."""
+    import time
+
+    buffer = io.BytesIO()
+    openpyxl.Workbook().save(buffer)
+    strings = "".join(f"<si><t>Kund {i} AB</t></si>" for i in range(2_200_000))
+    shared = (f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2200000" '
+              f'uniqueCount="2200000">{strings}</sst>').encode()
+    assert len(shared) > 45 * 1024 * 1024
+    crafted = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, \
+            zipfile.ZipFile(crafted, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item.filename))
+        target.writestr("xl/sharedStrings.xml", shared)
+    content = crafted.getvalue()
+    assert len(shared) < 200 * len(content)  # the zip-bomb ratio alone lets it through
+    started = time.monotonic()
+    message = refused(content, "text.xlsx")
+    assert time.monotonic() - started < 2
+    assert message.startswith("Filen innehåller mer text än en import kan läsa")

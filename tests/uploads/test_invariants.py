@@ -49,7 +49,15 @@ def test_s3_stopping_in_the_middle_of_a_multipart_upload_leaves_no_row(s3_app):
     s3.start()
     assert s3.keys(app.bucket) == []  # the object was never completed
     started = s3.client().list_multipart_uploads(Bucket=app.bucket).get("Uploads", [])
-    assert len(started) == 1  # proof that it failed mid-way; a bucket lifecycle rule aborts such parts
+    assert len(started) == 1  # it failed mid-way, and the store was down when it was to be aborted
+    # `flask documents check` reports the unfinished upload, and --repair aborts it
+    result = check(app, "--min-age", "0")
+    assert result.exit_code == 1 and "unfinished multipart upload" in result.output
+    assert started[0]["UploadId"] in result.output
+    result = check(app, "--min-age", "0", "--repair")
+    assert result.exit_code == 0 and "1 unfinished upload(s) aborted" in result.output, result.output
+    assert s3.client().list_multipart_uploads(Bucket=app.bucket).get("Uploads", []) == []
+    assert check(app, "--min-age", "0").exit_code == 0
 
 
 def test_s3_stopping_between_files_of_a_batch_leaves_no_row_and_check_repairs_the_leftover(s3_app):

@@ -26,10 +26,11 @@ class CheckReport:
     orphan_objects: list = field(default_factory=list)  # StoredObject: in the store, no row
     missing_objects: list = field(default_factory=list)  # MissingObject: a row, no object
     young_objects: int = 0  # unreferenced but newer than min_age: maybe an upload in progress
+    stale_uploads: list = field(default_factory=list)  # UnfinishedUpload older than min_age (S3)
 
     @property
     def clean(self) -> bool:
-        return not self.orphan_objects and not self.missing_objects
+        return not self.orphan_objects and not self.missing_objects and not self.stale_uploads
 
     @property
     def suspicious(self) -> bool:
@@ -92,6 +93,7 @@ def check_documents(storage=None, min_age: timedelta = timedelta(hours=1), sessi
         if still_listed and not storage.exists(missing.storage_key):
             report.missing_objects.append(missing)
     session.rollback()  # end the read transaction
+    report.stale_uploads = [u for u in storage.list_unfinished_uploads() if now - u.initiated >= min_age]
     return report
 
 
@@ -107,6 +109,8 @@ def repair_findings(report: CheckReport, storage=None, force: bool = False, sess
             "repair with --force only if you are sure."
         )
     removed_objects = 0
+    for upload in report.stale_uploads:  # their parts are no document: abort them
+        storage.abort_upload(upload)
     for obj in report.orphan_objects:
         referenced = session.execute(
             select(func.count()).select_from(Document).where(Document.storage_key == obj.key)

@@ -23,7 +23,12 @@ MAX_ERRORS_KEPT = 2_000  # in the report; the failed-rows file has every error
 # Zip bomb guard, checked on the central directory before openpyxl opens the file. The
 # declared sizes bind: zipfile stops at the declared size and then fails the CRC check.
 ZIP_MAX_MEMBERS = 10_000
-ZIP_MAX_TOTAL = 1024 * 1024 * 1024
+# What an accepted XLSX may unpack to in all (a 100k-row register is about 100 MB of XML; the
+# sheet itself is streamed, never held) …
+ZIP_MAX_TOTAL = 300 * 1024 * 1024
+# … and its shared strings, which openpyxl holds in memory as one Python string each: the
+# part that decides how much memory reading the file takes (issue 17 item 1).
+XLSX_MAX_SHARED_STRINGS = 40 * 1024 * 1024
 ZIP_MAX_RATIO = 200
 ZIP_RATIO_FROM = 1024 * 1024  # smaller members cannot hurt whatever their ratio
 
@@ -146,6 +151,12 @@ def check_zip(handle) -> None:
             if suspicious or total > ZIP_MAX_TOTAL:
                 raise ImportFileInvalid(_l("The file unpacks to far more data than it holds (a zip bomb?); "
                                            "it was not opened."))
+        shared = [m for m in members if m.filename.lower() == "xl/sharedstrings.xml"]
+        if sum(m.file_size for m in shared) > XLSX_MAX_SHARED_STRINGS:
+            raise ImportFileInvalid(_l(
+                "The file holds more text than one import can read (%(mb)s MB unpacked, at most %(max)s MB): "
+                "split it into smaller files.",
+                mb=sum(m.file_size for m in shared) // (1024 * 1024), max=XLSX_MAX_SHARED_STRINGS // (1024 * 1024)))
         names = {m.filename for m in members}
         if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
             raise ImportFileInvalid(_l("The file is not a valid Excel file."))
