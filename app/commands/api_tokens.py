@@ -26,9 +26,10 @@ def create_api_token(user_id, name: str, *, by) -> tuple[ApiToken, str]:
         errors["name"] = _l("At most %(n)s characters.", n=MAX_NAME)
     with transaction(by) as session:
         try:
-            user = session.get(User, int(user_id))
+            number = int(user_id)
         except (TypeError, ValueError):
-            user = None
+            number = 0
+        user = session.get(User, number) if 0 < number < 2**31 else None  # beyond the id range: no user
         if user is None or not user.active:
             errors["user"] = _l("Choose an active user from the list.")
         if errors:

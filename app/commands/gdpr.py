@@ -109,6 +109,7 @@ def erase_person(*, by, customer_number: str | None = None, email: str | None = 
         done["import_jobs"] = _clear_import_jobs(session, markers | names)
         for customer_id in sorted(touched):
             note(session, customer_id, "customer", "erase")
+        refresh_search_text(session, touched)  # contacts and names were removed with plain statements
     return done
 
 
@@ -130,7 +131,6 @@ def _erase_customer(session, customer_id: int) -> int:
     session.execute(delete(Document).where(Document.customer_id == customer_id))
     session.execute(delete(DocumentFolder).where(DocumentFolder.customer_id == customer_id))
     remove_after_commit(session, get_storage(), keys)
-    refresh_search_text(session, [customer_id])  # the old name and contacts leave the search document
     return len(keys)
 
 

@@ -36,7 +36,6 @@ def test_the_documented_customer_schema_admits_its_extra_fields(app, client):
     ("(filters:!((col:assigned_to_id,opr:eq,value:99999999999)))", "assigned_to_id: a whole number"),
     ("(filters:!((col:assigned_to_id,opr:gt,value:abc)))", "assigned_to_id: a whole number"),
     ("(filters:!((col:active,opr:eq,value:nej)))", "active: true or false"),
-    ("(filters:!((col:name,opr:ct,value:'a\x00b')))", "name: a text"),
     ("(page:-1,page_size:10)", "page must be 0 or more"),
     ("(page_size:0)", "page_size must be between 1 and FAB_API_MAX_PAGE_SIZE"),
 ])
@@ -63,6 +62,13 @@ def test_child_filters_are_checked_too(app, client):
     address = client.get("/api/v1/address/", query_string={"q": "(filters:!((col:kind,opr:eq,value:!t)))"},
                          headers=token)
     assert (contact.status_code, address.status_code) == (400, 400)
+
+
+def test_a_nul_character_in_a_filter_is_400(app, client):
+    """Refused for every request before any view (app/web.py), in the API's shape."""
+    answer = client.get("/api/v1/customer/", query_string={"q": "(filters:!((col:name,opr:ct,value:'a\x00b')))"},
+                        headers=bearer(jwt(client, "admin")))
+    assert answer.status_code == 400 and answer.json["code"] == "bad_request"
 
 
 def test_a_nul_character_in_a_body_is_400(app, client):

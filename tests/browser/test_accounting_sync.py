@@ -30,6 +30,7 @@ def live_app(tmp_path, fortnox):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = app.base_url  # the OAuth redirect comes back here
     yield app
     server.shutdown()
     thread.join(timeout=5)

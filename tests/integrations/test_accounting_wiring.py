@@ -67,9 +67,11 @@ def test_web_form_create_update_and_private_customer_reach_fortnox(app, as_admin
     as_admin.post(f"/customers/contacts/add?_flt_0_customer={customer_id}",
                   data={"name": "Karin Berg", "email": "karin@rorfirman.se", "phone": "046-123 45",
                         "is_main_contact": "y"})
+    with ctx(app):
+        version = db.session.get(Customer, customer_id).version
     as_admin.post(f"/customers/{customer_id}/edit", data={
         "name": "Rörfirman Syd AB", "customer_type": "company", "identity_number": "556036-0793",
-        "invoice_street": "Box 12", "invoice_postcode": "22100", "invoice_city": "Lund"})
+        "invoice_street": "Box 12", "invoice_postcode": "22100", "invoice_city": "Lund", "version": str(version)})
     assert [r[2:] for r in rows(app)] == [("sent", "Rörfirman i Lund AB"), ("pending", "Rörfirman Syd AB")]
     deliver(app)
     updates = pushed(fake_fortnox, "PUT")

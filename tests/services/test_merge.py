@@ -29,7 +29,7 @@ from tests.conftest import ctx, new_customer, set_settings
 
 def load(app) -> tuple[int, int, dict]:
     """Two fully loaded customers: every kind of row that hangs on a customer, on both."""
-    from app.services import documents
+    from app.commands import documents as document_commands
     from tests.uploads.samples import pdf
 
     set_settings(app, show_service_articles=True)
@@ -57,9 +57,9 @@ def load(app) -> tuple[int, int, dict]:
                                                      "quantity": "2"}, by=SYSTEM)
             commands.create_customer_user(customer, {"email": f"portal.{who}@volvo.se", "first_name": "P",
                                                      "last_name": who}, by=SYSTEM)
-            folder = documents.create_folder(customer, "Avtal")
-            documents.upload_documents(customer, folder.id, [("avtal.pdf", io.BytesIO(pdf()))])
-            documents.upload_documents(customer, None, [("karta.pdf", io.BytesIO(pdf()))])
+            folder = document_commands.create_folder(customer, "Avtal", by=SYSTEM)
+            document_commands.upload_documents(customer, folder.id, [("avtal.pdf", io.BytesIO(pdf()))], by=SYSTEM)
+            document_commands.upload_documents(customer, None, [("karta.pdf", io.BytesIO(pdf()))], by=SYSTEM)
         customer = db.session.get(Customer, merged)
         commands.save_address(customer, "postal", {"street": "Box 1", "city": "Göteborg"}, by=SYSTEM)
         commands.assign_technician([merged], app.user_ids["tech"], by=SYSTEM)
