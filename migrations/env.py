@@ -96,6 +96,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's per-statement limits (DATABASE_STATEMENT_TIMEOUT) protect requests; a
+            # migration that rewrites a million rows or builds an index must not be cut off.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.exec_driver_sql("SET lock_timeout = 0")
+            connection.commit()
         # Indexes that exist on one database only (pg_trgm) are not "missing" on the other.
         from app.database import include_object
         conf_args.setdefault("include_object", include_object(connection.dialect.name))
