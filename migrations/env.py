@@ -102,6 +102,14 @@ def run_migrations_online():
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.exec_driver_sql("SET lock_timeout = 0")
             connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode copies a table, drops the old one and renames the copy; with foreign keys
+            # enforced (the app turns them on per connection) the DROP would cascade and delete
+            # every contact, address and order of the customers. SQLite ignores this pragma inside
+            # a transaction, hence before it; the keys are checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # Indexes that exist on one database only (pg_trgm) are not "missing" on the other.
         from app.database import include_object
         conf_args.setdefault("include_object", include_object(connection.dialect.name))
@@ -113,6 +121,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"The migration left rows pointing at missing rows: {broken[:10]}")
 
 
 if context.is_offline_mode():

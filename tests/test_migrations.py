@@ -53,3 +53,44 @@ def test_the_configured_security_manager_is_ours(tmp_path):
 
     app = make_app(f"sqlite:///{tmp_path / 'never-opened.db'}")  # building the app opens no database
     assert type(app.appbuilder.sm) is AppSecurityManager
+
+
+def test_the_duplicate_keys_of_stored_customers_are_filled_by_the_upgrade(empty_database_url):
+    """Customers stored before the duplicate warnings get their keys and flags from the migration,
+    equal to what the app computes for a new customer, and keep their addresses."""
+    from sqlalchemy import text
+
+    from app.services.duplicates import duplicate_key, identity_key, name_key
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="b7d1e5a0c311")
+        stored = [(1, "K1", "Rörläggare Ström AB", "556036-0793", "11122"),
+                  (2, "K2", "Rörläggare Ström", "5560360793", None),   # same company, number typed without hyphen
+                  (3, "K3", "Anna Berg", "19811218-9876", "41101"),
+                  (4, "K4", "Berg, Anna", None, "41101"),
+                  (5, "K5", "ANNA BERG", None, "41101"),                 # same name key and postcode as 3
+                  (6, "K6", "Ensam Kund", None, "")]
+        with db.engine.begin() as connection:
+            for cid, number, name, identity, postcode in stored:
+                connection.execute(text(
+                    "INSERT INTO customer (id, customer_number, name, identity_number, customer_type, active, "
+                    "facilities_disabled, facility_required, cost_centre_required, always_invoice) "
+                    "VALUES (:i, :n, :m, :p, 'company', true, false, false, false, false)"),
+                                   {"i": cid, "n": number, "m": name, "p": identity})
+                if postcode is not None:
+                    connection.execute(text("INSERT INTO address (customer_id, kind, postcode) "
+                                            "VALUES (:i, 'invoice', :p)"), {"i": cid, "p": postcode})
+        upgrade()
+        with db.engine.connect() as connection:
+            got = {r.id: r for r in connection.execute(text(
+                "SELECT id, identity_key, name_key, duplicate_key, possible_duplicate FROM customer"))}
+            addresses = connection.execute(text("SELECT count(*) FROM address")).scalar()
+        db.engine.dispose()
+    for cid, _number, name, identity, postcode in stored:
+        assert got[cid].identity_key == identity_key(identity)
+        assert got[cid].name_key == name_key(name)
+        assert got[cid].duplicate_key == duplicate_key(name_key(name), postcode)
+    assert {cid for cid, row in got.items() if row.possible_duplicate} == {1, 2, 3, 5}
+    # SQLite rebuilds the customer table in batch mode: that must not cascade to its addresses.
+    assert addresses == 5
