@@ -10,6 +10,9 @@ customer is private (so "type = private" selects exactly 10 %, the export benchm
 PostgreSQL COPY, or executemany in one transaction on SQLite, with the secondary indexes
 dropped during the load and recreated from their own definitions afterwards.
 
+With `--orders 10000000` (PostgreSQL) the customers also get orders of every kind and status,
+facilities and order rows (`--orders-only` adds them to customers loaded earlier).
+
 The schema comes from the migrations; users: `bench` (Admin, password `bench-bench-2026`)
 and `tech01`…`tech20` (Technician).
 """
@@ -297,16 +300,116 @@ def _insert(conn, batch, field_id):
         conn.execute(insert(CustomFieldValue), values)
 
 
+ORDER_KINDS = (("service_order", 0.45), ("work_order", 0.3), ("fault_report", 0.2), ("quote", 0.05))
+ORDER_STATUSES = (("invoiced", 0.7), ("ready_for_invoicing", 0.05), ("started", 0.1), ("new", 0.1),
+                  ("cancelled", 0.05))
+ORDER_TEXTS = ("Service av värmepump", "Byte av filter", "Felsökning ventilation", "Årlig kontroll",
+               "Montering av kylaggregat", "Läckage i rörsystem", "Injustering av värmesystem")
+
+
+def _pick(rng, weighted):
+    point = rng.random()
+    for value, weight in weighted:
+        point -= weight
+        if point < 0:
+            return value
+    return weighted[-1][0]
+
+
+def load_orders(app, count: int, technician_ids: list[int], seed: int) -> None:
+    """`count` orders over the existing customers (every fifth customer has a facility, which
+    its orders name); every other order has a row. PostgreSQL only: COPY with the tables'
+    secondary indexes dropped and recreated, like the customers."""
+    from sqlalchemy import delete, func, select, text
+
+    from app.extensions import db
+    from app.models import Customer, NumberSequence
+
+    rng = random.Random(seed + 1)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "postgresql":
+            raise SystemExit("--orders needs PostgreSQL")
+        customers = db.session.execute(select(func.max(Customer.id))).scalar() or 0
+        db.session.commit()
+        tables = ["facility", "customer_order", "order_row"]
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE order_row, customer_order, facility RESTART IDENTITY CASCADE"))
+            conn.execute(delete(NumberSequence).where(NumberSequence.name.like("order%")))
+            for name, _definition in (indexes := _secondary_indexes(conn, "postgresql", tables)):
+                conn.execute(text(f'DROP INDEX "{name}"'))
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            with cursor.copy("COPY facility (id, customer_id, name, street, postcode, city) FROM STDIN") as copy:
+                for cid in range(5, customers + 1, 5):
+                    copy.write_row([cid // 5, cid, f"Anläggning {cid}", f"Industrivägen {cid % 90 + 1}", "11122",
+                                    "Stockholm"])
+            print(f"  {customers // 5} facilities ({time.perf_counter() - started:.0f} s)", flush=True)
+            numbers = {kind: 100000 for kind, _w in ORDER_KINDS}
+            first_day = datetime.date(2019, 1, 1)
+            done = 0
+            while done < count:
+                size = min(500_000, count - done)
+                orders, order_rows = [], []
+                for i in range(done + 1, done + size + 1):
+                    cid = rng.randrange(1, customers + 1)
+                    kind = _pick(rng, ORDER_KINDS)
+                    numbers[kind] += 1
+                    status = _pick(rng, ORDER_STATUSES)
+                    day = first_day + datetime.timedelta(days=i * 2500 // count)
+                    assigned = technician_ids[rng.randrange(len(technician_ids))] if rng.random() < 0.8 else None
+                    created = datetime.datetime.combine(day, datetime.time(8)) + datetime.timedelta(seconds=i % 30000)
+                    orders.append([i, str(numbers[kind]), kind, cid, cid // 5 if cid % 5 == 0 else None, status,
+                                   assigned, day if status != "new" else None, ORDER_TEXTS[i % len(ORDER_TEXTS)],
+                                   False, created, created, 1])
+                    if i % 2 == 0:
+                        order_rows.append([i, 1, ORDER_TEXTS[i % len(ORDER_TEXTS)], f"{1 + i % 8}.00", "tim",
+                                           "695.00", "25.00", "0.00", True])
+                with cursor.copy("COPY customer_order (id, number, kind, customer_id, facility_id, status, "
+                                 "assigned_to_id, work_date, description, always_invoice, created_at, updated_at, "
+                                 "version) FROM STDIN") as copy:
+                    for row in orders:
+                        copy.write_row(row)
+                with cursor.copy("COPY order_row (order_id, position, text, quantity, unit, unit_price, vat_rate, "
+                                 "discount_percent, is_time_row) FROM STDIN") as copy:
+                    for row in order_rows:
+                        copy.write_row(row)
+                raw.commit()
+                done += size
+                print(f"  {done} orders ({time.perf_counter() - started:.0f} s)", flush=True)
+        finally:
+            raw.close()
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            for _name, definition in indexes:
+                conn.execute(text(definition))
+            for table in tables:
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+        print(f"recreated order indexes in {time.perf_counter() - started:.0f} s", flush=True)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE facility, customer_order, order_row"))
+        print("analyzed orders", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--orders", type=int, default=0,
+                        help="also this many orders (every kind and status) with facilities and rows")
+    parser.add_argument("--orders-only", action="store_true", help="keep the customers; (re)load the orders")
     args = parser.parse_args()
     count = args.customers or default_count(args.database_url)
     app = make_app(args.database_url)
     technicians = prepare(app)
-    load(app, count, technicians, args.seed)
+    if not args.orders_only:
+        load(app, count, technicians, args.seed)
+    if args.orders:
+        load_orders(app, args.orders, technicians, args.seed)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,14 @@ def bench_app(url: str):
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
     from app.extensions import db
-    from app.models import Contact, Customer
+    from app.models import Contact, Customer, Order
     from app.security.roles import sync_roles
+
+    class BaselineOrderView(ModelView):
+        datamodel = SQLAInterface(Order)
+        list_columns = ["number", "kind", "customer", "status", "assigned_to", "work_date"]
+        search_columns = ["number", "kind", "status", "customer", "description"]
+        base_order = ("id", "desc")
 
     class BaselineCustomerView(ModelView):
         datamodel = SQLAInterface(Customer)
@@ -78,6 +84,7 @@ def bench_app(url: str):
     with app.app_context():
         app.appbuilder.add_view_no_menu(BaselineCustomerView)
         app.appbuilder.add_view_no_menu(BaselineContactView)
+        app.appbuilder.add_view_no_menu(BaselineOrderView)
         app.appbuilder.add_permissions(update_perms=True)
         sync_roles(app.appbuilder.sm)
         db.session.remove()
@@ -121,11 +128,21 @@ def probes(app) -> dict:
         company = session.execute(select(Customer).where(Customer.customer_type == "company",
                                                          Customer.id > middle.id).order_by(Customer.id).limit(1)).scalar()
         surname = middle.name.split()[0]
+        from app.models import Order
+
+        orders = session.execute(select(Order.id).limit(1)).scalar() is not None
+        ordered = session.execute(select(Order.customer_id).where(Order.customer_id >= middle.id)
+                                  .order_by(Order.customer_id).limit(1)).scalar() if orders else None
+        per_customer = session.execute(select(func.count()).select_from(Order)
+                                       .where(Order.customer_id == ordered)).scalar() if orders else 0
+        orders_total = session.execute(select(func.max(Order.id))).scalar() if orders else 0
         email_part = contact.email.split("@")[0]
         result = {
             "total": total, "name": middle.name, "broad": surname, "contact": contact.name, "email": email_part,
             "technician": technician, "contact_surname": contact.name.split()[-1], "phone": contact.phone,
             "organisation_number": company.identity_number,
+            "orders": orders, "ordered_customer": ordered, "orders_of_customer": per_customer,
+            "orders_total": orders_total,
         }
         session.remove()
     return result
@@ -169,6 +186,13 @@ def measure_pages(app, runs: int) -> list[tuple]:
          f"/customers/?q={quote(p['organisation_number'])}", f"{b}?_flt_2_identity_number={quote(p['organisation_number'])}")
     both("Filter by technician", f"/customers/?assigned={p['technician']}",
          f"{b}?_flt_0_assigned_to={p['technician']}")
+    if p["orders"]:
+        o = "/baselineorderview/list/"
+        ordered = p["ordered_customer"]
+        both(f"Customer card with its three order lists ({p['orders_of_customer']} orders)", f"/customers/{ordered}",
+             f"{o}?_flt_0_customer={ordered}")
+        both("Order list, first page", "/orders/", o)
+        both(f"Order list, search customer name (\"{p['name']}\")", f"/orders/?q={quote(p['name'])}", None)
     return rows
 
 
@@ -322,6 +346,36 @@ def bulk_assignment(app, count: int = 10_000) -> tuple[float | None, float]:
     return ours, time.perf_counter() - started
 
 
+def order_creation(app, runs: int) -> dict:
+    """Creating a service order with 20 rows through the commands, as the web and the API do
+    (one order, then a row at a time), in milliseconds; the orders are deleted again."""
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import delete, select
+
+    from app.commands.orders import add_row, create_order
+    from app.extensions import db
+    from app.models import Customer, Order
+
+    with app.app_context():
+        actor = db.session.execute(select(User).where(User.username == "bench")).scalar()
+        customer_id = db.session.execute(select(Customer.id).where(Customer.active.is_(True))
+                                         .order_by(Customer.id.desc()).limit(1)).scalar()
+        times, created = [], []
+        for _ in range(runs + 2):
+            started = time.perf_counter()
+            order = create_order({"customer_id": customer_id, "kind": "service_order", "description": "Bänk"},
+                                 by=actor)
+            for n in range(20):
+                add_row(order, {"text": f"Rad {n}", "quantity": "2", "unit_price": "695.00"}, by=actor)
+            times.append((time.perf_counter() - started) * 1000)
+            created.append(order.id)
+        db.session.execute(delete(Order).where(Order.id.in_(created)))
+        db.session.commit()
+        db.session.remove()
+    times = times[2:]
+    return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
+
+
 def churn_then_search(app, runs: int) -> list[tuple]:
     """10 bulk assignments of 10 000 customers each (the updates that bloat indexes), then the
     narrow name search again, for the app and for plain FAB."""
@@ -422,6 +476,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--rows", type=int, default=100_000, help="rows to export and to import")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--pages-only", action="store_true", help="only the page times (a quick look; no --write)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -437,6 +492,8 @@ def main() -> None:
     started = datetime.datetime.now()
     print(f"{p['total']} customers; {database_version(app)}; {machine()}", flush=True)
     pages = measure_pages(app, args.runs)
+    if args.pages_only:
+        return
 
     postgres = url.startswith("postgresql")
     # 10 % of the generated customers are private: at a million that is the 100,000-row export.
@@ -464,6 +521,10 @@ def main() -> None:
     ours_assign, fab_assign = bulk_assignment(app)
     print(f"FAB add form: {fab_rate:.0f} customers/s; bulk assignment of 10,000: app {ours_assign} s, "
           f"FAB action {fab_assign:.1f} s", flush=True)
+    if p["orders"]:
+        creation = order_creation(app, max(3, args.runs // 2))
+        pages.append(("Create a service order with 20 rows (21 commands)", creation, None))
+        print(f"create order with 20 rows: {creation}", flush=True)
     pages += churn_then_search(app, args.runs)
 
     if not args.write:
@@ -473,7 +534,8 @@ def main() -> None:
     title = f"{kind}, {num(p['total'])} customers"
     lines = [
         f"Run {started:%Y-%m-%d %H:%M}; {db_name}; machine: {machine()} (shared with other developers' test runs).",
-        f"Data: {num(p['total'])} customers, 2 contacts and 2 addresses each (`generate.py`).",
+        f"Data: {num(p['total'])} customers, 2 contacts and 2 addresses each"
+        + (f", {num(p['orders_total'])} orders" if p["orders"] else "") + " (`generate.py`).",
         "",
         "| measurement | app | plain FAB ModelView |",
         "| --- | --- | --- |",

@@ -94,3 +94,23 @@ def test_the_duplicate_keys_of_stored_customers_are_filled_by_the_upgrade(empty_
     assert {cid for cid, row in got.items() if row.possible_duplicate} == {1, 2, 3, 5}
     # SQLite rebuilds the customer table in batch mode: that must not cascade to its addresses.
     assert addresses == 5
+
+
+def test_the_tables_that_churn_are_vacuumed_early_on_postgresql(empty_database_url):
+    """Bulk updates of customers leave dead rows: autovacuum must start at 2 %, not PostgreSQL's
+    20 %, and the customer pages keep room for updates on the same page (README, Operations)."""
+    import pytest
+    from sqlalchemy import text
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            db.engine.dispose()
+            pytest.skip("storage parameters are PostgreSQL's")
+        upgrade()
+        with db.engine.connect() as connection:
+            options = dict(connection.execute(text(
+                "SELECT relname, reloptions FROM pg_class WHERE relname IN ('customer', 'customer_search_text')")).all())
+        db.engine.dispose()
+    for table in ("customer", "customer_search_text"):
+        assert {"fillfactor=90", "autovacuum_vacuum_scale_factor=0.02"} <= set(options[table]), table

@@ -70,6 +70,8 @@ class Order(Model):
         Index("ix_customer_order_customer_kind_id", "customer_id", "kind", "id"),
         Index("ix_customer_order_assigned_id", "assigned_to_id", "id"),
         Index("ix_customer_order_status_id", "status", "id"),
+        # the order list's search by the customer's own order number (F25)
+        Index("ix_customer_order_customer_order_number", "customer_order_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

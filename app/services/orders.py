@@ -15,8 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..database import contains_ci
 from ..models.article import SERVICE_ARTICLE, WORK_ORDER_ARTICLE, Article
-from ..models.customer import Contact
+from ..models.customer import Contact, Customer
 from ..models.order import (
     CANCELLED,
     FAULT_REPORT,
@@ -30,7 +31,9 @@ from ..models.order import (
     STARTED,
     WORK_ORDER,
     Facility,
+    Order,
 )
+from .search import matching_ids
 from .vat import shows_prices_including_vat
 
 CENT = Decimal("0.01")
@@ -399,3 +402,19 @@ def clean_facility(raw: dict, customer, session) -> tuple[dict, dict]:
             errors["contact_id"] = _l("Choose one of the customer's contacts.")
     clean["contact_id"] = contact_id
     return clean, errors
+
+
+def order_text_condition(text: str, session, user):
+    """The order list's search: an order number or the customer's order number, exactly, or the
+    customers the register's own search finds (name, number, contacts, e-mail, phone).
+
+    A narrow term finds few customers: they are looked up once and their orders read through
+    the customer index, so a rare name does not walk ten million orders. A broad term keeps the
+    name match on the joined customer, which the newest-first walk satisfies within a page.
+    """
+    dialect = session.get_bind().dialect.name
+    exact = (Order.kind.in_(ORDER_KINDS) & (Order.number == text)) | (Order.customer_order_number == text)
+    ids = matching_ids(session, text, dialect, user)
+    if ids is not None:
+        return exact | Order.customer_id.in_(sorted(ids)) if ids else exact
+    return exact | contains_ci(Customer.name, text, dialect)

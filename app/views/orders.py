@@ -19,7 +19,6 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from ..commands import orders as commands
 from ..commands.customers import customer_for
-from ..database import contains_ci
 from ..errors import Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..models.article import Article
@@ -211,9 +210,7 @@ class OrderView(ModelView):
         if assigned is not None:
             query = query.where(Order.assigned_to_id == assigned)
         if text:
-            dialect = db.session.get_bind().dialect.name
-            query = query.where((Order.number == text) | contains_ci(Customer.name, text, dialect)
-                                | (Order.customer_order_number == text))
+            query = query.where(rules.order_text_condition(text, db.session, current_actor()))
         sort = args.get("sort") if args.get("sort") in SORTS else "newest"
         query = query.order_by(*SORTS[sort])
         page = max(1, _int_arg("page") or 1)

@@ -226,6 +226,33 @@ def test_an_inactive_customers_card_offers_no_new_orders_but_lists_the_old_ones(
     assert f'href="/orders/{order_id}"' in listing
 
 
+def test_the_order_list_finds_orders_as_the_register_finds_customers(app, as_admin):
+    """By the customer's name, its contact's name or phone, the order number or the customer's
+    own order number; and not the other customers' orders."""
+    from app.commands.contacts import save_contact
+
+    wanted = new_customer(app, name="Fjällvärme AB")
+    other = new_customer(app, name="Annat Bolag AB")
+    with ctx(app):
+        save_contact(db.session.get(Customer, wanted), {"name": "Greta Lindqvist", "phone": "070-555 12 34"},
+                     by=SYSTEM)
+        mine = commands.create_order({"customer_id": wanted, "kind": "service_order",
+                                      "customer_order_number": "PO-7781"}, by=SYSTEM)
+        theirs = commands.create_order({"customer_id": other, "kind": "work_order"}, by=SYSTEM)
+        mine_id, mine_number, theirs_id = mine.id, mine.number, theirs.id
+
+    def found(term):
+        page = as_admin.get(f"/orders/?q={term}").get_data(as_text=True)
+        return {i for i in (mine_id, theirs_id) if f'href="/orders/{i}"' in page}
+
+    assert found("Fjällvärme") == {mine_id}
+    assert found("Lindqvist") == {mine_id}          # the customer's contact person
+    assert found("070-555 12 34") == {mine_id}      # the contact's phone
+    assert found("PO-7781") == {mine_id}            # the customer's own order number (F25)
+    assert mine_number == "1" and found("1") == {mine_id, theirs_id}  # number 1 of each kind's series
+    assert found("Ingen sådan kund") == set()
+
+
 def test_editing_an_order_through_the_form_and_an_edit_conflict(app, as_admin):
     customer_id = new_customer(app, name="Ändra AB")
     with ctx(app):
